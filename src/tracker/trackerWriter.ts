@@ -1,0 +1,58 @@
+// The one place that writes tracker XML: the canonical file header, root and <Click> entries.
+
+export interface ClickFields {
+  template: string;
+  contactId: string;
+  linkName: string;
+  /** `YYYY-MM-DD` */
+  date: string;
+  /** `HH:MM:SS` */
+  time: string;
+}
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
+export const ROOT_END_TAG = '</Tracker>';
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+/** Escapes text for element content or attribute values. */
+export function escapeXml(text: string): string {
+  // Characters XML 1.0 cannot carry at all are dropped rather than written as a broken document.
+  // eslint-disable-next-line no-control-regex
+  const legal = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
+  return legal.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
+}
+
+/** The start of a new tracker file, up to and including the root start tag. */
+export function trackerFileStart(regName: string): string {
+  return `${XML_DECLARATION}\n<Tracker regName="${escapeXml(regName)}">\n`;
+}
+
+/** One canonical <Click> entry, indented two spaces, ending with a newline. */
+export function formatClick(click: ClickFields): string {
+  return (
+    '  <Click>\n' +
+    `    <EmailTemplate>${escapeXml(click.template)}</EmailTemplate>\n` +
+    `    <ContactID>${escapeXml(click.contactId)}</ContactID>\n` +
+    `    <LinkName>${escapeXml(click.linkName)}</LinkName>\n` +
+    `    <Date>${click.date}</Date>\n` +
+    `    <Time>${click.time}</Time>\n` +
+    '  </Click>\n'
+  );
+}
+
+/** A whole canonical tracker document holding the given clicks. */
+export function formatTrackerFile(regName: string, clicks: Iterable<ClickFields>): string {
+  const parts = [trackerFileStart(regName)];
+  for (const click of clicks) {
+    parts.push(formatClick(click));
+  }
+  parts.push(`${ROOT_END_TAG}\n`);
+  return parts.join('');
+}
