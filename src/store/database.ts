@@ -1,5 +1,6 @@
 // The sql.js database: loading, migrating and saving the one database file.
-import { readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import writeFileAtomic from 'write-file-atomic';
 import { migrations } from './schema';
@@ -15,39 +16,67 @@ function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   return sqlJs;
 }
 
+/** The schema version this code writes; a file with a higher one is from a newer release. */
+export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * One sql.js database, held whole in memory and written back to its file by `save()`.
+ *
+ * Writers run one at a time through `exclusive()`: sql.js has a single connection, so two
+ * interleaved async transactions (say a tracker import and a contacts import) would collide.
+ */
 export class TrackingDatabase {
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly db: Database,
     readonly file: string | undefined,
+    /** Where an unreadable database file was moved before a new one was started. */
+    readonly renamedAside: string | undefined,
+    /** Why the file was moved aside (the error sql.js gave, or the version mismatch). */
+    readonly renamedAsideReason: string | undefined,
   ) {}
 
-  /** Opens the database file (a new one when it does not exist) and migrates it. */
+  /**
+   * Opens the database file (a new one when it does not exist; the folder is created) and
+   * migrates it. A file that is not a database we can use (garbage, not SQLite, a newer
+   * schema) is renamed to `<file>.corrupt-<timestamp>`, never deleted, and a new database is
+   * started; `renamedAside` then says where the old file went.
+   */
   static async open(file: string, wasmPath: string): Promise<TrackingDatabase> {
     const SQL = await loadSqlJs(wasmPath);
+    await mkdir(path.dirname(file), { recursive: true });
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {
         return undefined;
       }
       throw error;
     });
-    const database = new TrackingDatabase(new SQL.Database(bytes), file);
-    database.migrate();
-    return database;
+
+    if (bytes && bytes.length > 0) {
+      const db = new SQL.Database(bytes);
+      const reason = unusableReason(db);
+      if (!reason) {
+        return new TrackingDatabase(db, file, undefined, undefined).migrate();
+      }
+      db.close();
+      const aside = await renameAside(file);
+      return new TrackingDatabase(new SQL.Database(), file, aside, reason).migrate();
+    }
+    return new TrackingDatabase(new SQL.Database(), file, undefined, undefined).migrate();
   }
 
   /** A database that lives only in memory (tests, dry runs). */
   static async openInMemory(wasmPath: string): Promise<TrackingDatabase> {
     const SQL = await loadSqlJs(wasmPath);
-    const database = new TrackingDatabase(new SQL.Database(), undefined);
-    database.migrate();
-    return database;
+    return new TrackingDatabase(new SQL.Database(), undefined, undefined, undefined).migrate();
   }
 
   get schemaVersion(): number {
-    return Number(this.db.exec('PRAGMA user_version')[0].values[0][0]);
+    return readUserVersion(this.db);
   }
 
-  private migrate(): void {
+  private migrate(): this {
     for (let version = this.schemaVersion; version < migrations.length; version++) {
       this.db.exec('BEGIN');
       try {
@@ -59,16 +88,66 @@ export class TrackingDatabase {
         throw error;
       }
     }
+    return this;
+  }
+
+  /**
+   * Runs `work` after every earlier exclusive work has finished. Use it for anything that
+   * opens a transaction or saves, so that writers never interleave.
+   */
+  exclusive<T>(work: () => Promise<T> | T): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Writes the database to its file atomically (temporary file, flush, rename). */
   async save(): Promise<void> {
     if (this.file) {
-      await writeFileAtomic(this.file, Buffer.from(this.db.export()), { fsync: true });
+      const bytes = this.db.export();
+      // Wrap, do not copy: at a million clicks the export is over 100 MB.
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      await writeFileAtomic(this.file, buffer, { fsync: true });
     }
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+function readUserVersion(db: Database): number {
+  return Number(db.exec('PRAGMA user_version')[0].values[0][0]);
+}
+
+/** Why an opened file cannot be used, or undefined when it can. */
+function unusableReason(db: Database): string | undefined {
+  try {
+    // sql.js opens any bytes lazily; reading the schema is what reveals a non-database.
+    db.exec('SELECT count(*) FROM sqlite_master');
+    const version = readUserVersion(db);
+    if (version > SCHEMA_VERSION) {
+      return `it has schema version ${version}, newer than this release knows (${SCHEMA_VERSION})`;
+    }
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+async function renameAside(file: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  let aside = `${file}.corrupt-${stamp}`;
+  for (let n = 2; await exists(aside); n++) {
+    aside = `${file}.corrupt-${stamp}-${n}`;
+  }
+  await rename(file, aside);
+  return aside;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
