@@ -32,6 +32,12 @@ const bundles = [
     outfile: path.join(root, 'dist/cli.js'),
     banner: { js: '#!/usr/bin/env node' },
   },
+  {
+    // Validates large tracker files off the extension host's main thread.
+    ...common,
+    entryPoints: [path.join(root, 'src/vscode/trackerValidationWorker.ts')],
+    outfile: path.join(root, 'dist/trackerValidationWorker.js'),
+  },
 ];
 
 mkdirSync(path.join(root, 'dist'), { recursive: true });

@@ -1,6 +1,11 @@
 // Composition root: activate() wires the parts together and owns their disposables.
 import * as vscode from 'vscode';
+import { registerImportCommand } from './vscode/importCommand';
 import { StoreService } from './vscode/storeService';
+import { registerTrackerCodeActions } from './vscode/trackerCodeActions';
+import { registerTrackerValidation } from './vscode/trackerDiagnostics';
+import { contactLookupFrom, registerTrackerHover } from './vscode/trackerHover';
+import { registerTrackerSymbols } from './vscode/trackerSymbols';
 
 /** What activate() returns: a small typed handle for integration tests. */
 export interface ExtensionApi {
@@ -12,6 +17,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   context.subscriptions.push(log);
   log.info(`Email Link Tracking ${context.extension.packageJSON.version} activated`);
   const store = await StoreService.open(context, log);
+  registerImportCommand(context, store, log);
+  const validation = registerTrackerValidation(context, log);
+  registerTrackerCodeActions(context, validation);
+  registerTrackerHover(context, validation, contactLookupFrom(store));
+  registerTrackerSymbols(context, validation);
 
   return { store };
 }
