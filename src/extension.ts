@@ -1,6 +1,7 @@
 // Composition root: activate() wires the parts together and owns their disposables.
 import * as vscode from 'vscode';
 import { registerImportCommand } from './vscode/importCommand';
+import { registerImportCommand } from './vscode/importCommand';
 import { StoreService } from './vscode/storeService';
 import { registerTrackerCodeActions } from './vscode/trackerCodeActions';
 import { registerTrackerValidation } from './vscode/trackerDiagnostics';
@@ -17,6 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   context.subscriptions.push(log);
   log.info(`Email Link Tracking ${context.extension.packageJSON.version} activated`);
   const store = await StoreService.open(context, log);
+  registerImportCommand(context, store, log);
   registerImportCommand(context, store, log);
   const validation = registerTrackerValidation(context, log);
   registerTrackerCodeActions(context, validation);

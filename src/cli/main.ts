@@ -1,11 +1,13 @@
 // The `link-tracking` command line over the same core as the extension.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { registerImportCommands } from './importCommands';
 
 export function buildProgram(): Command {
   const program = new Command('link-tracking');
   program.description(
     'Email link tracking: import tracker files, query clicks, serve tracked links.',
   );
+  registerImportCommands(program);
   return program;
 }
 
@@ -13,6 +15,11 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
+      // Commander has already printed its own message; keep the exit code it was given.
+      if (error instanceof CommanderError) {
+        process.exitCode = error.exitCode;
+        return;
+      }
       process.stderr.write(
         `link-tracking: ${error instanceof Error ? error.message : String(error)}\n`,
       );

@@ -1,0 +1,292 @@
+// Imports a tracker file into the database: one transaction, de-duplicated by the clicks key,
+// incremental when the file only grew since the last import of the same path.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Database } from 'sql.js';
+import { DEDUP_KEY_COLUMNS, dedupKeyValues } from '../tracker/dedupKey';
+import type { DateOrder, Problem, TrackerEntry } from '../tracker/trackerEntry';
+import { readTrackerFile, type ReadResult } from '../tracker/trackerReader';
+import type { TrackingDatabase } from './database';
+
+export interface ImportOptions {
+  dateOrder: DateOrder;
+  signal?: AbortSignal;
+  /** Bytes read so far of `totalBytes`, as the reader counts them (for a percentage). */
+  onProgress?(bytesRead: number, totalBytes: number): void;
+}
+
+export interface ImportResult {
+  /** Clicks that were new. */
+  added: number;
+  /** Clicks whose key (contact, template, date, time) was already in the database. */
+  duplicates: number;
+  /** Entries skipped because a field was missing or unreadable (each is in `problems`). */
+  invalid: number;
+  problems: Problem[];
+  /** Set when the file was refused (not well-formed, DOCTYPE…): nothing was imported. */
+  refused?: Problem;
+  /** True when only the part of the file added since the last import was read. */
+  incremental: boolean;
+  /** The file's base name, for messages. */
+  fileName: string;
+  /** The absolute path the import is recorded under. */
+  filePath: string;
+  encoding: string;
+}
+
+/** Thrown when the import was cancelled through its AbortSignal; the database is unchanged. */
+export class ImportCancelledError extends Error {
+  constructor(fileName: string) {
+    super(`Import of ${fileName} was cancelled; nothing was imported.`);
+    this.name = 'ImportCancelledError';
+  }
+}
+
+/** What an earlier import of the same path remembers about the part of the file it read. */
+interface ReadMark {
+  readBytes: number;
+  readLines: number;
+  prefixSha256: string;
+  encoding: string;
+}
+
+/** Where to start reading, and the hash of the bytes before that point (to extend). */
+interface StartPoint {
+  mark?: ReadMark;
+  prefixHash?: Hash;
+}
+
+// The primary key of clicks is the dedup key, so the database itself skips duplicates.
+const INSERT_CLICK =
+  `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) ` +
+  'VALUES (?, ?, ?, ?, ?, ?)';
+
+/**
+ * Imports `filePath` into `database` as one transaction and saves the database file.
+ * A refused file, a cancellation or an error rolls the transaction back, so the database
+ * is exactly as it was before.
+ */
+export function importTrackerFile(
+  database: TrackingDatabase,
+  filePath: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  return database.exclusive(() => importExclusively(database, path.resolve(filePath), options));
+}
+
+async function importExclusively(
+  database: TrackingDatabase,
+  filePath: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const db = database.db;
+  const fileName = path.basename(filePath);
+  const { size } = await stat(filePath);
+  const start = await findStartPoint(db, filePath, size, options.signal);
+  const startOffset = start.mark?.readBytes ?? 0;
+
+  db.exec('BEGIN');
+  let open = true;
+  try {
+    const importId = recordImportStart(db, filePath);
+    const before = totalChanges(db);
+    const insert = db.prepare(INSERT_CLICK);
+    let entryCount = 0;
+    let read: ReadResult;
+    try {
+      read = await readTrackerFile(filePath, {
+        dateOrder: options.dateOrder,
+        encoding: start.mark?.encoding,
+        firstLine: start.mark?.readLines,
+        startOffset,
+        signal: options.signal,
+        onEntries(entries: TrackerEntry[]) {
+          entryCount += entries.length;
+          for (const entry of entries) {
+            insert.run([...dedupKeyValues(entry), entry.linkName, importId]);
+          }
+        },
+        onProgress: options.onProgress,
+      });
+    } finally {
+      insert.free();
+    }
+    options.signal?.throwIfAborted();
+
+    const result: ImportResult = {
+      added: totalChanges(db) - before,
+      duplicates: 0,
+      invalid: read.invalid,
+      problems: read.problems,
+      refused: read.refused,
+      incremental: start.mark !== undefined,
+      fileName,
+      filePath,
+      encoding: read.encoding,
+    };
+    result.duplicates = entryCount - result.added;
+    if (read.refused) {
+      db.exec('ROLLBACK');
+      open = false;
+      return result;
+    }
+
+    const readBytes = Math.max(startOffset, read.completeBytes);
+    const prefixSha256 = await hashPrefix(filePath, start, readBytes, options.signal);
+    recordImportEnd(db, importId, result, {
+      readBytes,
+      readLines: read.completeBytes > startOffset ? read.completeLines : start.mark!.readLines,
+      prefixSha256,
+      encoding: read.encoding,
+    });
+    db.exec('COMMIT');
+    open = false;
+    await database.save();
+    return result;
+  } catch (error) {
+    if (open) {
+      rollBack(db);
+    }
+    if (options.signal?.aborted) {
+      throw new ImportCancelledError(fileName);
+    }
+    throw error;
+  }
+}
+
+/** Rolls back, tolerating SQLite having already ended the transaction after an error. */
+function rollBack(db: Database): void {
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // No transaction is active any more: nothing to undo.
+  }
+}
+
+function totalChanges(db: Database): number {
+  return Number(db.exec('SELECT total_changes()')[0].values[0][0]);
+}
+
+function recordImportStart(db: Database, filePath: string): number {
+  db.run(
+    'INSERT INTO imports (file_path, imported_at, added, duplicates, invalid) VALUES (?, ?, 0, 0, 0)',
+    [filePath, new Date().toISOString()],
+  );
+  return Number(db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+}
+
+function recordImportEnd(db: Database, importId: number, result: ImportResult, mark: ReadMark) {
+  db.run(
+    'UPDATE imports SET added = ?, duplicates = ?, invalid = ?, encoding = ?, read_bytes = ?, ' +
+      'read_lines = ?, prefix_sha256 = ? WHERE id = ?',
+    [
+      result.added,
+      result.duplicates,
+      result.invalid,
+      mark.encoding,
+      mark.readBytes,
+      mark.readLines,
+      mark.prefixSha256,
+      importId,
+    ],
+  );
+}
+
+/**
+ * Decides whether only the tail needs reading: the last import of this path read `readBytes`
+ * bytes, the file is at least that long and those bytes still hash the same.
+ */
+async function findStartPoint(
+  db: Database,
+  filePath: string,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<StartPoint> {
+  const statement = db.prepare(
+    'SELECT read_bytes, read_lines, prefix_sha256, encoding FROM imports ' +
+      'WHERE file_path = ? AND read_bytes > 0 ORDER BY id DESC LIMIT 1',
+  );
+  let mark: ReadMark | undefined;
+  try {
+    statement.bind([filePath]);
+    if (statement.step()) {
+      const [readBytes, readLines, prefixSha256, encoding] = statement.get();
+      mark = {
+        readBytes: Number(readBytes),
+        readLines: Number(readLines),
+        prefixSha256: String(prefixSha256),
+        encoding: String(encoding),
+      };
+    }
+  } finally {
+    statement.free();
+  }
+  if (!mark || size < mark.readBytes) {
+    return {};
+  }
+
+  const prefixHash = await hashBytes(filePath, 0, mark.readBytes, createHash('sha256'), signal);
+  if (prefixHash.copy().digest('hex') !== mark.prefixSha256) {
+    return {};
+  }
+  return { mark, prefixHash };
+}
+
+/** The sha256 of the file's first `length` bytes, reusing the hash of a known prefix. */
+async function hashPrefix(
+  filePath: string,
+  start: StartPoint,
+  length: number,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const from = start.mark?.readBytes ?? 0;
+  const hash = start.prefixHash ?? createHash('sha256');
+  return (await hashBytes(filePath, from, length, hash, signal)).digest('hex');
+}
+
+/** Feeds bytes [from, to) of the file into `hash`, streaming. */
+async function hashBytes(
+  filePath: string,
+  from: number,
+  to: number,
+  hash: Hash,
+  signal: AbortSignal | undefined,
+): Promise<Hash> {
+  if (to <= from) {
+    return hash;
+  }
+  const stream = createReadStream(filePath, {
+    start: from,
+    end: to - 1,
+    highWaterMark: 1 << 20,
+    signal,
+  });
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+  }
+  return hash;
+}
+
+/**
+ * One sentence for the admin, e.g. "Imported 42 tracked emails from Tracker_ABC Ltd.xml;
+ * 7 were already imported; 1 entry was skipped (invalid)".
+ */
+export function importSummary(result: ImportResult): string {
+  const parts = [
+    `Imported ${plural(result.added, 'tracked email', 'tracked emails')} from ${result.fileName}`,
+  ];
+  if (result.duplicates > 0) {
+    parts.push(`${result.duplicates} ${result.duplicates === 1 ? 'was' : 'were'} already imported`);
+  }
+  if (result.invalid > 0) {
+    const was = result.invalid === 1 ? 'was' : 'were';
+    parts.push(`${plural(result.invalid, 'entry', 'entries')} ${was} skipped (invalid)`);
+  }
+  return parts.join('; ');
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import initSqlJs from 'sql.js';
+import { SCHEMA_VERSION, TrackingDatabase } from '../../src/store/database';
+
+const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
+
+describe('TrackingDatabase', () => {
+  let folder: string;
+
+  beforeEach(() => {
+    folder = mkdtempSync(path.join(tmpdir(), 'tracking-db-'));
+  });
+
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('creates the folder and a migrated database when none exists', async () => {
+    const file = path.join(folder, 'nested', 'deeper', 'tracking.sqlite');
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    assert.equal(database.renamedAside, undefined);
+    await database.save();
+    database.close();
+    assert.equal(readFileSync(file).subarray(0, 15).toString(), 'SQLite format 3');
+  });
+
+  it('keeps saved rows across a reopen', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    const first = await TrackingDatabase.open(file, wasmPath);
+    first.db.run("INSERT INTO contacts (contact_id, name) VALUES ('1042', 'Ada')");
+    await first.save();
+    first.close();
+
+    const second = await TrackingDatabase.open(file, wasmPath);
+    assert.deepEqual(second.db.exec('SELECT name FROM contacts')[0].values, [['Ada']]);
+    second.close();
+  });
+
+  it('moves a garbage file aside, never deletes it, and starts a new database', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    const garbage = Buffer.from('this is not a database at all, just words. '.repeat(50));
+    writeFileSync(file, garbage);
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.ok(database.renamedAside, 'the caller is told where the old file went');
+    assert.match(path.basename(database.renamedAside), /^tracking\.sqlite\.corrupt-/);
+    assert.match(database.renamedAsideReason ?? '', /not a database/);
+    assert.deepEqual(readFileSync(database.renamedAside), garbage);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    assert.deepEqual(database.db.exec('SELECT count(*) FROM clicks')[0].values, [[0]]);
+    database.close();
+  });
+
+  it('moves a second corrupt file aside under a different name', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, 'garbage one '.repeat(100));
+    const first = await TrackingDatabase.open(file, wasmPath);
+    first.close();
+    writeFileSync(file, 'garbage two '.repeat(100));
+    const second = await TrackingDatabase.open(file, wasmPath);
+    second.close();
+
+    assert.notEqual(first.renamedAside, second.renamedAside);
+    const kept = readdirSync(folder).filter((name) => name.includes('.corrupt-'));
+    assert.equal(kept.length, 2);
+  });
+
+  it('moves aside a database written by a newer schema instead of damaging it', async () => {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const newer = new SQL.Database();
+    newer.run(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, newer.export());
+    newer.close();
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.ok(database.renamedAside);
+    assert.match(database.renamedAsideReason ?? '', /newer/);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    database.close();
+  });
+
+  it('migrates a version 0 database (an empty SQLite file) to the current schema', async () => {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const empty = new SQL.Database();
+    empty.run('CREATE TABLE unrelated (x)');
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, empty.export());
+    empty.close();
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.equal(database.renamedAside, undefined);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    const tables = database.db
+      .exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]
+      .values.flat();
+    assert.deepEqual(tables, ['clicks', 'contacts', 'imports', 'unrelated']);
+    database.close();
+  });
+
+  it('saves atomically: no temporary file is left beside the database', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    const database = await TrackingDatabase.open(file, wasmPath);
+    await database.save();
+    await database.save();
+    database.close();
+    assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+  });
+
+  it('runs exclusive work one after another, even when earlier work fails', async () => {
+    const database = await TrackingDatabase.openInMemory(wasmPath);
+    const order: string[] = [];
+    const slow = database.exclusive(async () => {
+      order.push('slow start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      order.push('slow end');
+      throw new Error('boom');
+    });
+    const fast = database.exclusive(() => order.push('fast'));
+    await assert.rejects(slow, /boom/);
+    await fast;
+    assert.deepEqual(order, ['slow start', 'slow end', 'fast']);
+    database.close();
+  });
+});
