@@ -1,6 +1,7 @@
 // The `link-tracking` command line over the same core as the extension.
 import { Command, CommanderError } from 'commander';
 import { registerImportCommands } from './importCommands';
+import { registerServerCommands } from './serverCommands';
 
 export function buildProgram(): Command {
   const program = new Command('link-tracking');
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     'Email link tracking: import tracker files, query clicks, serve tracked links.',
   );
   registerImportCommands(program);
+  registerServerCommands(program);
   return program;
 }
 

@@ -34,6 +34,11 @@ export function trackerFileStart(regName: string): string {
   return `${XML_DECLARATION}\n<Tracker regName="${escapeXml(regName)}">\n`;
 }
 
+/** The end tag of a root element named `rootName` (files from other writers use other roots). */
+export function rootEndTagOf(rootName: string): string {
+  return rootName === 'Tracker' ? ROOT_END_TAG : `</${rootName}>`;
+}
+
 /** One canonical <Click> entry, indented two spaces, ending with a newline. */
 export function formatClick(click: ClickFields): string {
   return (

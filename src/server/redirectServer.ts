@@ -1,0 +1,249 @@
+// The redirect server: checks a tracked link, records the click durably, redirects the browser.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { locationFor, verifyTrackedLink } from './trackedLink';
+import type { TrackerAppender } from './trackerAppender';
+
+export const MAX_URL_BYTES = 8 * 1024;
+
+export interface RedirectServerOptions {
+  key: Buffer;
+  appender: TrackerAppender;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** The one route, e.g. `/LinkTracking`. */
+  basePath?: string;
+  /** Record clicks in UTC instead of local wall-clock time. */
+  utc?: boolean;
+  maxConnections?: number;
+  /** One line per request and per start/stop; never the key or a signature. */
+  log?: (line: string) => void;
+  /** Called after each click is recorded. */
+  onClick?: () => void;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** Where the server listens, e.g. http://127.0.0.1:8787/LinkTracking */
+  readonly url: string;
+  /** Stops accepting, answers what is in flight, and resolves when all of it is written. */
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {}
+
+/** The Date and Time written for a click that arrived at `now`. */
+export function clickTimestamp(now: Date, utc: boolean): { date: string; time: string } {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [y, mo, d, h, mi, s] = utc
+    ? [now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate()].concat([
+        now.getUTCHours(),
+        now.getUTCMinutes(),
+        now.getUTCSeconds(),
+      ])
+    : [now.getFullYear(), now.getMonth() + 1, now.getDate()].concat([
+        now.getHours(),
+        now.getMinutes(),
+        now.getSeconds(),
+      ]);
+  return {
+    date: `${String(y).padStart(4, '0')}-${pad(mo)}-${pad(d)}`,
+    time: `${pad(h)}:${pad(mi)}:${pad(s)}`,
+  };
+}
+
+/** `/LinkTracking/` and `LinkTracking` both become `/LinkTracking`; `/` stays `/`. */
+export function normaliseBasePath(basePath: string): string {
+  const trimmed = basePath.trim().replace(/^\/*/, '/').replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
+export function startRedirectServer(options: RedirectServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const basePath = normaliseBasePath(options.basePath ?? '/LinkTracking');
+  const log = options.log ?? (() => undefined);
+  const utc = options.utc ?? false;
+  let closing = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+
+  const server = http.createServer(
+    {
+      // Larger than the URL limit, so a long URL gets our 414 rather than Node's 431.
+      maxHeaderSize: 64 * 1024,
+      headersTimeout: 10_000,
+      requestTimeout: 20_000,
+      keepAliveTimeout: 5_000,
+    },
+    (request, response) => {
+      inFlight++;
+      response.on('close', () => {
+        inFlight--;
+        if (inFlight === 0) {
+          drained?.();
+        }
+      });
+      handle(request, response).catch((error: Error) => {
+        // Only a bug gets here; the client still gets an answer and the admin a log line.
+        log(`500 ${request.method}: ${error.message}`);
+        if (!response.headersSent) {
+          send(response, 500, 'Server error', 'The click could not be handled.');
+        } else {
+          response.destroy();
+        }
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 1024;
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+    answerClientError(error, socket);
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
+    const method = request.method ?? '';
+    const rawUrl = request.url ?? '';
+    const queryStart = rawUrl.indexOf('?');
+    const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+    request.resume();
+    if (closing) {
+      response.setHeader('Connection', 'close');
+      response.setHeader('Retry-After', '5');
+      return reply(503, 'Stopping', 'The link tracking server is stopping; try again shortly.');
+    }
+    if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES) {
+      return reply(414, 'Link too long', 'This address is too long to be a tracked link.');
+    }
+    if (path !== basePath && path !== `${basePath}/`) {
+      return reply(404, 'Not found', 'There is nothing at this address.');
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD');
+      return reply(405, 'Method not allowed', 'Tracked links are opened with GET.');
+    }
+    const check = verifyTrackedLink(
+      queryStart === -1 ? '' : rawUrl.slice(queryStart + 1),
+      options.key,
+    );
+    if (!check.ok) {
+      const [status, title, text] =
+        check.kind === 'signature'
+          ? [403, 'Link not recognised', 'This link was changed or was not made for this server.']
+          : [400, 'Incomplete link', 'This link is incomplete; it may have been cut short.'];
+      return reply(status, title, text, check.reason);
+    }
+    const { fields } = check;
+    const location = locationFor(fields.target);
+    if (method === 'GET') {
+      // The time the click arrived, not the time its batch reached the disk.
+      const { date, time } = clickTimestamp(new Date(), utc);
+      try {
+        await options.appender.append({ ...fields, date, time });
+      } catch (error) {
+        response.setHeader('Retry-After', '5');
+        return reply(
+          503,
+          'Try again',
+          'The click could not be recorded.',
+          (error as Error).message,
+        );
+      }
+      options.onClick?.();
+    }
+    response.writeHead(302, {
+      Location: location,
+      'Cache-Control': 'no-store',
+      'Content-Length': '0',
+      ...(closing ? { Connection: 'close' } : {}),
+    });
+    response.end();
+    log(
+      `302 ${method} template="${fields.template}" contact="${fields.contactId}" ` +
+        `link="${fields.linkName}"${method === 'HEAD' ? ' (not recorded)' : ''}`,
+    );
+
+    function reply(status: number, title: string, text: string, detail?: string) {
+      send(response, status, title, text);
+      log(`${status} ${method} ${path.slice(0, 200)}${detail ? `: ${detail}` : ''}`);
+    }
+  }
+
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(`port ${options.port} on ${host} is already in use`)
+          : error,
+      );
+    });
+    server.listen(options.port ?? 8787, host, () => {
+      const port = (server.address() as AddressInfo).port;
+      const hostInUrl = host.includes(':') ? `[${host}]` : host;
+      const url = `http://${hostInUrl}:${port}${basePath === '/' ? '/' : basePath}`;
+      server.on('error', (error) => log(`server error: ${error.message}`));
+      log(`listening on ${url}`);
+      resolve({
+        host,
+        port,
+        url,
+        close: async () => {
+          closing = true;
+          const stopped = new Promise<void>((done) => server.close(() => done()));
+          server.closeIdleConnections();
+          if (inFlight > 0) {
+            await new Promise<void>((done) => {
+              drained = done;
+              // A client that never reads its answer must not keep the server up.
+              setTimeout(done, 10_000).unref();
+            });
+          }
+          server.closeAllConnections();
+          await stopped;
+          log(`stopped; ${options.appender.recorded} clicks recorded`);
+        },
+      });
+    });
+  });
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
+
+/** Answers requests Node could not parse, e.g. a URL beyond the header size limit. */
+function answerClientError(
+  error: NodeJS.ErrnoException & { rawPacket?: Buffer },
+  socket: Duplex,
+): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let status = 400;
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    // A request line that does not end inside the packet is a URL that is far too long.
+    const lineEnd = error.rawPacket?.indexOf('\r\n') ?? -1;
+    status = lineEnd === -1 || lineEnd > MAX_URL_BYTES ? 414 : 431;
+  }
+  const body = `${STATUS_TEXT[status]}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function send(response: http.ServerResponse, status: number, title: string, text: string) {
+  const body =
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    `<title>${title}</title></head>\n<body><h1>${title}</h1><p>${text}</p></body></html>\n`;
+  response.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}

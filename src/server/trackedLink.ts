@@ -1,0 +1,162 @@
+// Signed tracked links: making them, checking them, and turning the target into a Location value.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** What a tracked link carries besides its signature. */
+export interface TrackedLinkFields {
+  template: string;
+  contactId: string;
+  linkName: string;
+  /** The real target, byte-for-byte as it will be sent back in `Location`. */
+  target: string;
+}
+
+/** Query parameter names, in the order they appear in a link. */
+export const LINK_PARAMS = { template: 't', contactId: 'c', linkName: 'n', target: 'u' } as const;
+export const SIGNATURE_PARAM = 's';
+
+// A version tag inside the signed text lets a future link format never verify as this one.
+const SIGNATURE_VERSION = 'elt1';
+const SIGNATURE_BYTES = 32;
+
+/** Why a request does not carry a usable link. */
+export type LinkRejection =
+  { kind: 'garbled'; reason: string } | { kind: 'signature'; reason: string };
+
+export type LinkCheck = { ok: true; fields: TrackedLinkFields } | ({ ok: false } & LinkRejection);
+
+export class TargetError extends Error {}
+
+/**
+ * Prepares a target pasted by the user: surrounding white space is dropped and an HTML-escaped
+ * `&amp;` is decoded once (hrefs copied out of HTML carry it); everything else is kept as given.
+ * Throws a TargetError for anything that is not an http(s) URL a browser can be sent to.
+ */
+export function prepareTarget(raw: string): string {
+  const target = raw.trim().replace(/&amp;/g, '&');
+  checkTarget(target);
+  return target;
+}
+
+/** Throws a TargetError unless `target` is an absolute http(s) URL usable in a Location header. */
+export function checkTarget(target: string): void {
+  if (!/^https?:\/\//i.test(target)) {
+    throw new TargetError(`Only http and https links can be tracked: "${shorten(target)}"`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001F\u007F]/.test(target)) {
+    throw new TargetError('The link contains control characters (line breaks, tabs).');
+  }
+  if (/\s/.test(target)) {
+    throw new TargetError('The link contains spaces; encode them as %20.');
+  }
+  if (hasLoneSurrogate(target)) {
+    throw new TargetError('The link contains text that is not valid Unicode.');
+  }
+  try {
+    new URL(target);
+  } catch {
+    throw new TargetError(`Not a valid URL: "${shorten(target)}"`);
+  }
+}
+
+/** The signature of the fields with `key`, base64url. */
+export function signFields(fields: TrackedLinkFields, key: Buffer): string {
+  return computeSignature(fields, key).toString('base64url');
+}
+
+/** A tracked link on `baseUrl` (the server's public address, e.g. https://host/LinkTracking). */
+export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key: Buffer): string {
+  checkTarget(fields.target);
+  for (const [name, value] of [
+    ['template', fields.template],
+    ['contact', fields.contactId],
+    ['link name', fields.linkName],
+  ]) {
+    if (hasLoneSurrogate(value)) {
+      throw new TargetError(`The ${name} contains text that is not valid Unicode.`);
+    }
+  }
+  const base = new URL(baseUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new TargetError(`The tracking URL must be http or https: "${baseUrl}"`);
+  }
+  if (base.search || base.hash) {
+    throw new TargetError(`The tracking URL must not have a query or fragment: "${baseUrl}"`);
+  }
+  const query = new URLSearchParams();
+  query.set(LINK_PARAMS.template, fields.template);
+  query.set(LINK_PARAMS.contactId, fields.contactId);
+  query.set(LINK_PARAMS.linkName, fields.linkName);
+  query.set(LINK_PARAMS.target, fields.target);
+  query.set(SIGNATURE_PARAM, signFields(fields, key));
+  return `${base.origin}${base.pathname}?${query.toString()}`;
+}
+
+/** Reads and verifies the fields of a link from its query string (without the `?`). */
+export function verifyTrackedLink(queryString: string, key: Buffer): LinkCheck {
+  const query = new URLSearchParams(queryString);
+  const values: Partial<Record<keyof TrackedLinkFields | 'signature', string>> = {};
+  const wanted = { ...LINK_PARAMS, signature: SIGNATURE_PARAM };
+  for (const [field, param] of Object.entries(wanted) as [keyof typeof wanted, string][]) {
+    const all = query.getAll(param);
+    if (all.length === 0) {
+      return { ok: false, kind: 'garbled', reason: `missing field "${param}"` };
+    }
+    if (all.length > 1) {
+      return { ok: false, kind: 'garbled', reason: `field "${param}" given twice` };
+    }
+    values[field] = all[0];
+  }
+  const signature = Buffer.from(values.signature!, 'base64url');
+  if (
+    signature.length !== SIGNATURE_BYTES ||
+    signature.toString('base64url') !== values.signature
+  ) {
+    return { ok: false, kind: 'garbled', reason: 'signature is not well-formed' };
+  }
+  const fields: TrackedLinkFields = {
+    template: values.template!,
+    contactId: values.contactId!,
+    linkName: values.linkName!,
+    target: values.target!,
+  };
+  if (!timingSafeEqual(signature, computeSignature(fields, key))) {
+    return { ok: false, kind: 'signature', reason: 'signature does not match' };
+  }
+  try {
+    checkTarget(fields.target);
+  } catch (error) {
+    // Only someone holding the key can get here; refuse rather than send a broken header.
+    return { ok: false, kind: 'garbled', reason: (error as Error).message };
+  }
+  return { ok: true, fields };
+}
+
+/**
+ * The target as a Location header value: non-ASCII characters are percent-encoded as UTF-8
+ * (a header cannot carry them raw); ASCII, including existing `%XX` escapes, is left as is.
+ */
+export function locationFor(target: string): string {
+  // eslint-disable-next-line no-control-regex
+  return target.replace(/[^\u0000-\u007F]+/g, (text) => encodeURIComponent(text));
+}
+
+function computeSignature(fields: TrackedLinkFields, key: Buffer): Buffer {
+  // JSON of an array is an unambiguous encoding: no field can run into the next one.
+  const text = JSON.stringify([
+    SIGNATURE_VERSION,
+    fields.template,
+    fields.contactId,
+    fields.linkName,
+    fields.target,
+  ]);
+  return createHmac('sha256', key).update(text, 'utf8').digest();
+}
+
+function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

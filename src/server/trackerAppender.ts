@@ -1,0 +1,387 @@
+// The durable appender: batches clicks into one write and one flush, under a lock file, and
+// repairs a file whose end was cut off by a crash.
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import {
+  formatClick,
+  rootEndTagOf,
+  ROOT_END_TAG,
+  trackerFileStart,
+  type ClickFields,
+} from '../tracker/trackerWriter';
+
+export class TrackerFileError extends Error {}
+
+/** The tracker file of a licensee: `Tracker_<RegName>.xml` (spaces allowed). */
+export function trackerFileName(regName: string): string {
+  const name = regName.trim();
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || /[/\\:*?"<>|\u0000-\u001F]/.test(name)) {
+    throw new TrackerFileError(
+      `Not a usable Reg Name for a file name: "${regName}" (empty, or has / \\ : * ? " < > |)`,
+    );
+  }
+  return `Tracker_${name}.xml`;
+}
+
+export interface AppenderOptions {
+  /** The tracker file, e.g. `<folder>/Tracker_ABC Ltd.xml`. */
+  file: string;
+  /** Written into the root element of a new file. */
+  regName: string;
+  /** One line per repair and lock trouble; never click contents. */
+  log?: (line: string) => void;
+}
+
+type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+interface Waiting {
+  click: ClickFields;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** How a file's end looks: where the root end tag starts, or what to repair. */
+interface FileEnd {
+  rootName: string;
+  /** Byte offset where the root end tag starts (after a repair, where it will be written). */
+  endTagOffset: number;
+  /** Bytes after the last complete entry that are not part of the document, if any. */
+  damagedFrom?: number;
+  /** The root end tag is missing (cut off) and must be written. */
+  needsEndTag: boolean;
+}
+
+const LOCK_OPTIONS = {
+  realpath: false,
+  // A lock untouched for this long belongs to a dead process and may be taken over.
+  stale: 10_000,
+  retries: { retries: 400, factor: 1.3, minTimeout: 2, maxTimeout: 50 },
+};
+
+export class TrackerAppender {
+  private waiting: Waiting[] = [];
+  private flushing: Promise<void> | undefined;
+  /** Set while flushAll runs; cleared in the same tick as its last look at `waiting`. */
+  private writing = false;
+  private closed = false;
+  private recordedCount = 0;
+  private batchCount = 0;
+  /** Where the root end tag starts and how long the file is, as of our last write. */
+  private endTagOffset = 0;
+  private expectedSize = -1;
+  private rootName = 'Tracker';
+
+  private constructor(
+    private readonly options: AppenderOptions,
+    private readonly handle: FileHandle,
+    readonly encoding: Encoding,
+  ) {}
+
+  /**
+   * Opens (or creates) the tracker file and repairs a damaged end. Throws a TrackerFileError
+   * with a clear message when the file cannot be appended to safely.
+   */
+  static async open(options: AppenderOptions): Promise<TrackerAppender> {
+    const release = await lockFile(options.file, options.log);
+    let handle: FileHandle | undefined;
+    try {
+      await createIfMissing(options);
+      handle = await open(options.file, 'r+');
+      const head = Buffer.alloc(4);
+      await handle.read(head, 0, 4, 0);
+      const appender = new TrackerAppender(options, handle, detectEncoding(head));
+      await appender.locateEnd(true);
+      return appender;
+    } catch (error) {
+      await handle?.close();
+      throw error;
+    } finally {
+      await release();
+    }
+  }
+
+  get file(): string {
+    return this.options.file;
+  }
+
+  /** Clicks written and flushed since this appender was opened. */
+  get recorded(): number {
+    return this.recordedCount;
+  }
+
+  /** Batches written (each one write and one flush) since this appender was opened. */
+  get batches(): number {
+    return this.batchCount;
+  }
+
+  /** Resolves once the click is written and flushed to disk. */
+  append(click: ClickFields): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new TrackerFileError('the tracker file is closed'));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ click, resolve, reject });
+      if (!this.writing) {
+        this.writing = true;
+        this.flushing = this.flushAll();
+      }
+    });
+  }
+
+  /** Writes what is waiting, then closes the file. Later appends are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushing;
+    await this.handle.close().catch(() => undefined);
+  }
+
+  private async flushAll(): Promise<void> {
+    // Every click that arrives while a batch is being written joins the next batch.
+    while (this.waiting.length > 0) {
+      const batch = this.waiting;
+      this.waiting = [];
+      try {
+        await this.writeBatch(batch.map((w) => w.click));
+        this.recordedCount += batch.length;
+        this.batchCount++;
+        batch.forEach((w) => w.resolve());
+      } catch (error) {
+        // The file may hold part of the batch; find its end again before the next write.
+        this.expectedSize = -1;
+        batch.forEach((w) => w.reject(error as Error));
+      }
+    }
+    this.writing = false;
+  }
+
+  private async writeBatch(clicks: ClickFields[]): Promise<void> {
+    const release = await lockFile(this.options.file, this.options.log);
+    try {
+      await this.locateEnd(false);
+      const endTag = `${rootEndTagOf(this.rootName)}\n`;
+      const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
+      await this.handle.write(bytes, 0, bytes.length, this.endTagOffset);
+      const size = this.endTagOffset + bytes.length;
+      if (size < this.expectedSize) {
+        await this.handle.truncate(size);
+      }
+      await this.handle.datasync();
+      this.endTagOffset = size - this.encode(endTag).length;
+      this.expectedSize = size;
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Finds where the root end tag starts. Cheap when the file is as we left it or another
+   * process appended cleanly; otherwise the whole file is scanned and its end repaired.
+   */
+  private async locateEnd(fullScan: boolean): Promise<void> {
+    const size = (await this.handle.stat()).size;
+    if (!fullScan && size === this.expectedSize) {
+      return;
+    }
+    if (!fullScan) {
+      const tail = await this.readText(Math.max(0, size - 256), size);
+      const endTag = rootEndTagOf(this.rootName);
+      const trimmed = tail.text.trimEnd();
+      if (trimmed.endsWith(endTag)) {
+        this.endTagOffset = tail.offsetOf(trimmed.length - endTag.length);
+        this.expectedSize = size;
+        return;
+      }
+    }
+    const whole = await this.readText(0, size);
+    const end = findEnd(whole.text, this.options.file);
+    this.rootName = end.rootName;
+    this.endTagOffset = whole.offsetOf(end.endTagOffset);
+    this.expectedSize = size;
+    if (end.damagedFrom !== undefined || end.needsEndTag) {
+      const damagedFrom =
+        end.damagedFrom === undefined ? undefined : whole.offsetOf(end.damagedFrom);
+      await this.repair(damagedFrom, size);
+    }
+  }
+
+  /** Moves the cut-off bytes to a side file, then restores the root end tag. */
+  private async repair(damagedFrom: number | undefined, size: number): Promise<void> {
+    if (damagedFrom !== undefined && damagedFrom < size) {
+      const damaged = Buffer.alloc(size - damagedFrom);
+      await this.handle.read(damaged, 0, damaged.length, damagedFrom);
+      const sideFile = `${this.options.file}.damaged-${new Date().toISOString().replace(/:/g, '-')}`;
+      await writeFile(sideFile, damaged, { flag: 'wx' });
+      const side = await open(sideFile, 'r');
+      await side.sync();
+      await side.close();
+      this.options.log?.(
+        `${this.options.file}: end of file was cut off; moved ${damaged.length} bytes to ` +
+          `${sideFile} and restored the root end tag`,
+      );
+    } else {
+      this.options.log?.(`${this.options.file}: root end tag was missing; restored it`);
+    }
+    // Shorten first: a crash between the two steps leaves a file that is repaired again.
+    await this.handle.truncate(this.endTagOffset);
+    const endTag = this.encode(`${rootEndTagOf(this.rootName)}\n`);
+    await this.handle.write(endTag, 0, endTag.length, this.endTagOffset);
+    await this.handle.datasync();
+    this.expectedSize = this.endTagOffset + endTag.length;
+  }
+
+  /**
+   * Reads bytes [from, to) as text in which every markup character is one unit, with a map
+   * from text index back to file offset. UTF-8 is read as latin1 so index = byte.
+   */
+  private async readText(from: number, to: number) {
+    const bom = bomLength(this.encoding);
+    const unit = this.encoding === 'utf-8' ? 1 : 2;
+    let start = Math.max(from, this.encoding === 'utf-8' ? 0 : bom);
+    if (unit === 2 && (start - bom) % 2 !== 0) {
+      start += 1;
+    }
+    const bytes = Buffer.alloc(Math.max(0, to - start));
+    await this.handle.read(bytes, 0, bytes.length, start);
+    let text: string;
+    if (this.encoding === 'utf-8') {
+      text = bytes.toString('latin1');
+    } else {
+      const even = bytes.subarray(0, bytes.length - (bytes.length % 2));
+      text = (this.encoding === 'utf-16be' ? Buffer.from(even).swap16() : even).toString('utf16le');
+    }
+    return { text, offsetOf: (index: number) => start + index * unit };
+  }
+
+  private encode(text: string): Buffer {
+    if (this.encoding === 'utf-8') {
+      return Buffer.from(text, 'utf8');
+    }
+    const bytes = Buffer.from(text, 'utf16le');
+    return this.encoding === 'utf-16be' ? bytes.swap16() : bytes;
+  }
+}
+
+/** Takes the lock file beside `file`, waiting for another process that holds it. */
+async function lockFile(file: string, log?: (line: string) => void): Promise<() => Promise<void>> {
+  return lockfile.lock(file, {
+    ...LOCK_OPTIONS,
+    // The default throws from a timer and would take the whole server down.
+    onCompromised: (error) => log?.(`${file}: lock file was taken over: ${error.message}`),
+  });
+}
+
+async function createIfMissing(options: AppenderOptions): Promise<void> {
+  const existing = await open(options.file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      return undefined;
+    }
+    throw new TrackerFileError(`${options.file}: cannot open (${error.message})`);
+  });
+  if (existing) {
+    const { size } = await existing.stat();
+    await existing.close();
+    if (size > 0) {
+      return;
+    }
+  }
+  // Written whole or not at all, so a crash never leaves half a header.
+  const start = trackerFileStart(options.regName) + `${ROOT_END_TAG}\n`;
+  await writeFileAtomic(options.file, start, { fsync: true });
+  options.log?.(`${options.file}: created`);
+}
+
+function detectEncoding(head: Buffer): Encoding {
+  if (head[0] === 0xff && head[1] === 0xfe) {
+    return 'utf-16le';
+  }
+  if (head[0] === 0xfe && head[1] === 0xff) {
+    return 'utf-16be';
+  }
+  return 'utf-8';
+}
+
+function bomLength(encoding: Encoding): number {
+  return encoding === 'utf-8' ? 0 : 2;
+}
+
+// Markup tokens; a cut-off tag at the end of the file simply does not match.
+const TOKEN =
+  /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>|<(\/?)([A-Za-z_:][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
+
+/**
+ * Finds the end of the document in `text` (positions are text indexes): the root end tag when
+ * the file ends cleanly, else the end of the last complete entry and the cut-off part after it.
+ */
+export function findEnd(text: string, file: string): FileEnd {
+  let rootName: string | undefined;
+  let depth = 0;
+  let goodEnd = 0;
+  let line = 1;
+  let lineCounted = 0;
+  const lineAt = (index: number) => {
+    for (; lineCounted < index; lineCounted++) {
+      if (text.charCodeAt(lineCounted) === 10) {
+        line++;
+      }
+    }
+    return line;
+  };
+  TOKEN.lastIndex = 0;
+  for (let match = TOKEN.exec(text); match; match = TOKEN.exec(text)) {
+    const [, closing, name, , selfClosing] = match;
+    if (name === undefined) {
+      continue; // comment, CDATA, processing instruction, doctype
+    }
+    const after = match.index + match[0].length;
+    if (rootName === undefined) {
+      if (closing || selfClosing) {
+        throw new TrackerFileError(
+          `${file}:${lineAt(match.index)}: the root element <${name}> has no room for entries; ` +
+            'the server will not append to this file',
+        );
+      }
+      rootName = name;
+      depth = 1;
+      goodEnd = after;
+      continue;
+    }
+    if (closing) {
+      depth--;
+    } else if (!selfClosing) {
+      depth++;
+    }
+    if (depth === 1) {
+      goodEnd = after;
+    } else if (depth === 0) {
+      const rest = text.slice(after);
+      if (rest.trim() !== '') {
+        const at = after + (rest.length - rest.trimStart().length);
+        throw new TrackerFileError(
+          `${file}:${lineAt(at)}: text after the root end tag </${name}>; ` +
+            'the server will not append to this file until it is fixed',
+        );
+      }
+      return { rootName, endTagOffset: match.index, needsEndTag: false };
+    }
+  }
+  if (rootName === undefined) {
+    throw new TrackerFileError(
+      `${file}: not a tracker file (no root element); move it away or choose another folder`,
+    );
+  }
+  // Keep the line break after the last complete entry; what follows it was cut off.
+  if (text.startsWith('\r\n', goodEnd)) {
+    goodEnd += 2;
+  } else if (text.startsWith('\n', goodEnd)) {
+    goodEnd += 1;
+  }
+  const cutOff = text.slice(goodEnd);
+  return {
+    rootName,
+    endTagOffset: goodEnd,
+    damagedFrom: cutOff.trim() === '' ? undefined : goodEnd,
+    needsEndTag: true,
+  };
+}
