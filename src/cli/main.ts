@@ -1,5 +1,6 @@
 // The `link-tracking` command line over the same core as the extension.
 import { Command, CommanderError } from 'commander';
+import { registerContactsCommands } from './contactsCommands';
 import { registerImportCommands } from './importCommands';
 import { registerServerCommands } from './serverCommands';
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     'Email link tracking: import tracker files, query clicks, serve tracked links.',
   );
   registerImportCommands(program);
+  registerContactsCommands(program);
   registerServerCommands(program);
   return program;
 }

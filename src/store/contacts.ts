@@ -117,10 +117,15 @@ export async function importContactsFile(
   if (read.refused) {
     return { added: 0, updated: 0, unchanged: 0, invalid: read.invalid, refused: true, problems };
   }
-  const counts = upsertContacts(database, lastRowPerContact(read.contacts, problems));
+  const records = lastRowPerContact(read.contacts, problems);
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  if (counts.added + counts.updated > 0) {
-    await database.save();
-  }
+  // Queued behind any tracker import: sql.js has one connection for every writer.
+  const counts = await database.exclusive(async () => {
+    const upserted = upsertContacts(database, records);
+    if (upserted.added + upserted.updated > 0) {
+      await database.save();
+    }
+    return upserted;
+  });
   return { ...counts, invalid: read.invalid, refused: false, problems };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { importContactsFile } from '../../src/store/contacts';
 import { decodeContactsFile, detectDelimiter, readContactsCsv } from '../../src/store/contactsCsv';
 import { TrackingDatabase } from '../../src/store/database';
@@ -225,5 +227,66 @@ describe('importContactsFile', () => {
     const result = await importContactsFile(database, csv('bad.csv', 'Name\nAnn\n'));
     assert.equal(result.refused, true);
     assert.deepEqual(contactsTable(database), []);
+  });
+});
+
+describe('link-tracking contacts import (CLI)', () => {
+  let folder: string;
+  let cli: string;
+
+  before(() => {
+    // The CLI as shipped: one bundle with the wasm file beside it.
+    folder = mkdtempSync(path.join(tmpdir(), 'contacts-cli-'));
+    cli = path.join(folder, 'cli.js');
+    buildSync({
+      entryPoints: [path.join(__dirname, '../../src/cli/main.ts')],
+      outfile: cli,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      logLevel: 'error',
+    });
+    copyFileSync(wasmPath, path.join(folder, 'sql-wasm.wasm'));
+  });
+
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  function run(...args: string[]) {
+    const result = spawnSync(process.execPath, [cli, ...args], { cwd: folder, encoding: 'utf8' });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('prints counts and problems as JSON and exits 0 when rows were bad', () => {
+    writeFileSync(path.join(folder, 'c.csv'), 'Contact ID;Name\n1;Ann\n;Bob\n2;"Cy; C"\n');
+    const result = run('contacts', 'import', 'c.csv', '--db', 'db.sqlite', '--json');
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), {
+      added: 2,
+      updated: 0,
+      unchanged: 0,
+      invalid: 1,
+      problems: [
+        {
+          line: 3,
+          column: 1,
+          severity: 'error',
+          message: 'Missing contact ID. Row not imported.',
+        },
+      ],
+    });
+    const again = run('contacts', 'import', 'c.csv', '--db', 'db.sqlite');
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /0 added, 0 updated, 2 unchanged, 1 rows not imported/);
+    assert.match(again.stderr, /c\.csv:3:1 error Missing contact ID/);
+  });
+
+  it('exits 1 for a file it refuses or cannot read, and 2 for wrong usage', () => {
+    writeFileSync(path.join(folder, 'no-id.csv'), 'Name\nAnn\n');
+    const refused = run('contacts', 'import', 'no-id.csv', '--db', 'db.sqlite');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no-id\.csv:1:1 error No contact ID column/);
+    assert.equal(run('contacts', 'import', 'missing.csv', '--db', 'db.sqlite').code, 1);
+    assert.equal(run('contacts', 'import', 'c.csv').code, 2);
+    assert.equal(run('contacts', 'frobnicate').code, 2);
   });
 });
