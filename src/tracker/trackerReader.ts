@@ -1,5 +1,10 @@
-// Reads tracker files tolerantly: any writer, older versions, crashed appends.
+// Reads tracker files tolerantly: any writer, older versions, crashed appends. Bytes become
+// text here (BOM, declared encoding); the rules for the text are the scanner's.
+import { open } from 'node:fs/promises';
+import { TextDecoder } from 'node:util';
 import type { DateOrder, Problem, TrackerEntry } from './trackerEntry';
+import type { EntryIssue } from './trackerFields';
+import { TrackerScanner, type EntrySpan, type ScanSummary } from './trackerScanner';
 
 export type TrackerEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | string;
 
@@ -14,14 +19,21 @@ export interface ReadOptions {
 export interface ReadResult {
   /** Good entries in file order (duplicates within the file are NOT removed here). */
   entries: TrackerEntry[];
-  /** Bad entries (error, import continues), cut-off tail / missing root end (warning). */
+  /**
+   * Bad entries (error, import continues), cut-off tail / missing root end (warning), in line
+   * order. A refusal is not repeated here: it is in `refused`.
+   */
   problems: Problem[];
   /** Set when nothing may be imported (not well-formed, DOCTYPE, undecodable). */
   refused?: Problem;
   /** Number of bad entries skipped. */
   invalid: number;
   encoding: TrackerEncoding;
-  /** Byte length of the prefix holding only complete entries: where a later read can resume. */
+  /**
+   * Byte length of the prefix holding only complete entries (and the line break after the
+   * last one): where a later read of the same, grown file can resume. 0 when there is none.
+   * readTracker counts within the given bytes; readTrackerFile counts from the file's start.
+   */
   completeBytes: number;
   /** 1-based line number at which byte `completeBytes` sits. */
   completeLines: number;
@@ -37,24 +49,371 @@ export interface ReadFileOptions extends ReadOptions {
    */
   onEntries(entries: TrackerEntry[]): void;
   onProgress?(bytesRead: number, totalBytes: number): void;
+  /** Bytes read at a time; the default suits large files. */
+  chunkSize?: number;
 }
 
-export function readTracker(bytes: Uint8Array, options: ReadOptions): ReadResult {
-  void bytes;
-  // TODO: filled in next commit
+const DEFAULT_CHUNK = 4 << 20;
+const BATCH = 20_000;
+const SNIFF_BYTES = 1024;
+
+interface Sniffed {
+  encoding: string;
+  bomLength: number;
+}
+
+/** Picks the encoding: BOM first, then the caller's, then the XML declaration, else UTF-8. */
+function sniffEncoding(head: Uint8Array, fallback: string | undefined): Sniffed {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
+    return { encoding: 'utf-8', bomLength: 3 };
+  }
+  if (head[0] === 0xff && head[1] === 0xfe) {
+    return { encoding: 'utf-16le', bomLength: 2 };
+  }
+  if (head[0] === 0xfe && head[1] === 0xff) {
+    return { encoding: 'utf-16be', bomLength: 2 };
+  }
+  if (fallback) {
+    return { encoding: fallback, bomLength: 0 };
+  }
+  if (head[0] === 0x3c && head[1] === 0x00) {
+    return { encoding: 'utf-16le', bomLength: 0 };
+  }
+  if (head[0] === 0x00 && head[1] === 0x3c) {
+    return { encoding: 'utf-16be', bomLength: 0 };
+  }
+  const start = Buffer.from(head.subarray(0, SNIFF_BYTES)).toString('latin1');
+  const declared =
+    /^<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z][\w.-]*)["']/.exec(start);
+  // A declaration read as single bytes cannot truthfully claim a two-byte encoding.
+  if (declared && !/^utf-?16/i.test(declared[1])) {
+    return { encoding: declared[1], bomLength: 0 };
+  }
+  return { encoding: 'utf-8', bomLength: 0 };
+}
+
+const SINGLE_BYTE =
+  /^(windows-125\d|windows-874|iso-8859-\d+|koi8-[ru]|ibm866|macintosh|x-mac-cyrillic|x-user-defined)$/;
+
+/** Bytes per text, to locate the resume point; undefined for multi-byte legacy encodings. */
+function byteCounter(encoding: string): (text: string) => number | undefined {
+  if (encoding === 'utf-8') {
+    return (text) => Buffer.byteLength(text, 'utf8');
+  }
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    return (text) => text.length * 2;
+  }
+  if (SINGLE_BYTE.test(encoding)) {
+    return (text) => text.length;
+  }
+  return () => undefined;
+}
+
+function makeDecoder(encoding: string): TextDecoder | Problem {
+  try {
+    const unicode = /^utf-/i.test(encoding);
+    return new TextDecoder(encoding, { fatal: unicode, ignoreBOM: true });
+  } catch {
+    return refusal(1, 1, `The file's encoding "${encoding}" is not supported`);
+  }
+}
+
+function refusal(line: number, column: number, message: string): Problem {
+  return { line, column, severity: 'error', message };
+}
+
+/** Collects what the scanner finds into the parts of a ReadResult. */
+class ResultBuilder {
+  entries: TrackerEntry[] = [];
+  problems: Problem[] = [];
+  invalid = 0;
+
+  readonly sink = {
+    entry: (entry: TrackerEntry) => {
+      this.entries.push(entry);
+    },
+    badEntry: (issues: EntryIssue[], span: EntrySpan) => {
+      this.invalid++;
+      this.problems.push(badEntryProblem(issues, span));
+    },
+  };
+
+  result(summary: ScanSummary, encoding: string, byteBase: number, firstLine: number): ReadResult {
+    const problems = this.problems;
+    if (summary.cutOff) {
+      const { name, start } = summary.cutOff;
+      const message = name
+        ? `The last entry <${name}> (line ${start.line}) is cut off by the end of the file; ` +
+          'it was not imported'
+        : `The file ends inside unfinished markup (line ${start.line}); it was not read`;
+      problems.push({ ...start, severity: 'warning', message, end: summary.end });
+    } else if (summary.unclosed.length > 0) {
+      const tags = summary.unclosed
+        .map((el) => `</${el.name}>`)
+        .reverse()
+        .join('');
+      problems.push({
+        ...summary.end,
+        severity: 'warning',
+        message: `The file ends without the end tag ${tags}; all complete entries were read`,
+        end: summary.end,
+      });
+    }
+    const resumable = summary.completeChars > 0 && summary.completeBytes !== undefined;
+    const result: ReadResult = {
+      entries: this.entries,
+      problems,
+      invalid: this.invalid,
+      encoding,
+      completeBytes: resumable ? byteBase + summary.completeBytes! : 0,
+      completeLines: resumable ? summary.completeLine : firstLine,
+    };
+    if (summary.refused) {
+      const { start, end, message } = summary.refused;
+      result.refused = { ...start, severity: 'error', message, end };
+      result.entries = [];
+    }
+    return result;
+  }
+}
+
+function badEntryProblem(issues: EntryIssue[], span: EntrySpan): Problem {
+  const first = issues[0];
+  const at = first?.field ?? { start: span.start, end: span.startTagEnd };
+  const reasons = issues.map((issue) => issue.message).join('; ');
   return {
-    entries: [],
-    problems: [],
-    refused: { line: 1, column: 1, severity: 'error', message: 'TODO: reader not implemented' },
-    invalid: 0,
-    encoding: options.encoding ?? 'utf-8',
-    completeBytes: 0,
-    completeLines: options.firstLine ?? 1,
+    ...at.start,
+    end: at.end,
+    severity: 'error',
+    message: `Entry <${span.name}> skipped: ${reasons}`,
   };
 }
 
-/** Large files with bounded memory: entries go to onEntries; the result's entries are []. */
+/** Line and column of a byte that could not be decoded, counted in the bytes before it. */
+function locateByte(bytes: Uint8Array, from: number, at: number, firstLine: number): Problem {
+  let line = firstLine;
+  let lineStart = from;
+  for (let k = from; k < at; k++) {
+    if (bytes[k] === 0x0a) {
+      line++;
+      lineStart = k + 1;
+    }
+  }
+  const column = Buffer.from(bytes.subarray(lineStart, at)).toString('utf8').length + 1;
+  return refusal(line, column, `The file is not valid text in its encoding at byte ${at}`);
+}
+
+/** Index of the first byte that does not start a valid UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let k = 0; k < bytes.length;) {
+    const b = bytes[k];
+    if (b < 0x80) {
+      k++;
+      continue;
+    }
+    const trailing =
+      b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : 0;
+    if (trailing === 0 || k + trailing >= bytes.length) {
+      return k;
+    }
+    for (let n = 1; n <= trailing; n++) {
+      if ((bytes[k + n] & 0xc0) !== 0x80) {
+        return k;
+      }
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid too.
+    const b1 = bytes[k + 1];
+    if (
+      (b === 0xe0 && b1 < 0xa0) ||
+      (b === 0xed && b1 >= 0xa0) ||
+      (b === 0xf0 && b1 < 0x90) ||
+      (b === 0xf4 && b1 >= 0x90)
+    ) {
+      return k;
+    }
+    k += trailing + 1;
+  }
+  return -1;
+}
+
+/** Reads a whole tracker file held in memory. */
+export function readTracker(bytes: Uint8Array, options: ReadOptions): ReadResult {
+  const firstLine = options.firstLine ?? 1;
+  const sniffed = sniffEncoding(bytes, options.encoding);
+  const decoder = makeDecoder(sniffed.encoding);
+  const builder = new ResultBuilder();
+  if (!(decoder instanceof TextDecoder)) {
+    return refusedResult(decoder, sniffed.encoding, firstLine);
+  }
+  const body = bytes.subarray(sniffed.bomLength);
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch {
+    const at = decoder.encoding === 'utf-8' ? firstInvalidUtf8(body) : body.length - 1;
+    const problem = locateByte(body, 0, Math.max(0, at), firstLine);
+    return refusedResult(problem, decoder.encoding, firstLine);
+  }
+  const scanner = new TrackerScanner(
+    {
+      dateOrder: options.dateOrder,
+      firstLine,
+      tail: firstLine > 1,
+      byteLength: byteCounter(decoder.encoding),
+    },
+    builder.sink,
+  );
+  scanner.push(text, true);
+  return builder.result(scanner.finish(), decoder.encoding, sniffed.bomLength, firstLine);
+}
+
+function refusedResult(problem: Problem, encoding: string, firstLine: number): ReadResult {
+  return {
+    entries: [],
+    problems: [],
+    refused: problem,
+    invalid: 0,
+    encoding,
+    completeBytes: 0,
+    completeLines: firstLine,
+  };
+}
+
+/**
+ * Large files with bounded memory: streams the file, hands entries to onEntries in batches,
+ * reports progress in bytes and honours the AbortSignal (rejecting with its reason). The
+ * result's entries are [] (they went to onEntries).
+ */
 export async function readTrackerFile(path: string, options: ReadFileOptions): Promise<ReadResult> {
-  void path;
-  return readTracker(new Uint8Array(0), options); // TODO: filled in next commit
+  const handle = await open(path, 'r');
+  try {
+    return await readOpenFile(handle, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promise<ReadResult> {
+  const totalBytes = (await handle.stat()).size;
+  const startOffset = options.startOffset ?? 0;
+  const firstLine = options.firstLine ?? 1;
+  const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
+  const tail = startOffset > 0 || firstLine > 1;
+  options.signal?.throwIfAborted();
+
+  // The head decides the encoding: read enough of it even when chunks are tiny (tests).
+  const head = Buffer.alloc(Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset));
+  let position = startOffset;
+  position += (await handle.read(head, 0, head.length, position)).bytesRead;
+  const sniffed = sniffEncoding(head, tail ? (options.encoding ?? 'utf-8') : options.encoding);
+  const decoder = makeDecoder(sniffed.encoding);
+  if (!(decoder instanceof TextDecoder)) {
+    return refusedResult(decoder, sniffed.encoding, firstLine);
+  }
+
+  const builder = new ResultBuilder();
+  const scanner = new TrackerScanner(
+    { dateOrder: options.dateOrder, firstLine, tail, byteLength: byteCounter(decoder.encoding) },
+    builder.sink,
+  );
+  const flush = () => {
+    if (builder.entries.length > 0 && !scanner.refused) {
+      options.onEntries(builder.entries);
+      builder.entries = [];
+    }
+  };
+  builder.sink.entry = (entry) => {
+    builder.entries.push(entry);
+    if (builder.entries.length >= BATCH) {
+      flush();
+    }
+  };
+
+  const chunk = Buffer.alloc(Math.min(chunkSize, Math.max(1, totalBytes)));
+  let bytes: Uint8Array = head.subarray(sniffed.bomLength);
+  let bytesStart = startOffset + sniffed.bomLength;
+  for (;;) {
+    try {
+      scanner.push(decoder.decode(bytes, { stream: true }));
+    } catch {
+      return refusedResult(
+        await locateBadByte(handle, decoder.encoding, startOffset, bytesStart, bytes, firstLine),
+        decoder.encoding,
+        firstLine,
+      );
+    }
+    options.onProgress?.(position, totalBytes);
+    if (scanner.refused) {
+      break;
+    }
+    flush();
+    options.signal?.throwIfAborted();
+    if (position >= totalBytes) {
+      break;
+    }
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) {
+      break;
+    }
+    bytesStart = position;
+    position += bytesRead;
+    bytes = chunk.subarray(0, bytesRead);
+  }
+
+  if (!scanner.refused) {
+    try {
+      scanner.push(decoder.decode(), true);
+    } catch {
+      const problem = await locateBadByte(
+        handle,
+        decoder.encoding,
+        startOffset,
+        position - 1,
+        new Uint8Array(0),
+        firstLine,
+      );
+      return refusedResult(problem, decoder.encoding, firstLine);
+    }
+  }
+  const result = builder.result(
+    scanner.finish(),
+    decoder.encoding,
+    startOffset + sniffed.bomLength,
+    firstLine,
+  );
+  if (!result.refused && result.entries.length > 0) {
+    options.onEntries(result.entries);
+  }
+  return { ...result, entries: [] };
+}
+
+/** Finds where decoding failed: re-reads from the start of the read up to the bad byte. */
+async function locateBadByte(
+  handle: FileHandle,
+  encoding: string,
+  startOffset: number,
+  chunkStart: number,
+  chunk: Uint8Array,
+  firstLine: number,
+): Promise<Problem> {
+  // Up to three bytes of a sequence may have started in the previous chunk.
+  const back = Math.min(3, chunkStart - startOffset);
+  const bad =
+    encoding === 'utf-8'
+      ? (() => {
+          const window = new Uint8Array(back + chunk.length);
+          return { window, from: chunkStart - back };
+        })()
+      : undefined;
+  let at = chunkStart + Math.max(0, chunk.length - 1);
+  if (bad) {
+    await handle.read(bad.window, 0, bad.window.length, bad.from);
+    const k = firstInvalidUtf8(bad.window);
+    at = k < 0 ? bad.from + bad.window.length : bad.from + k;
+  }
+  const before = Buffer.alloc(at - startOffset);
+  await handle.read(before, 0, before.length, startOffset);
+  return locateByte(before, 0, before.length, firstLine);
 }

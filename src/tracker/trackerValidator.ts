@@ -1,5 +1,10 @@
-// Validation of a tracker file as text in the editor, with the reader's rules and ranges.
-import type { DateOrder, Position, Severity } from './trackerEntry';
+// Validation of a tracker file as text in the editor: the importer's scanner and rules, turned
+// into diagnostics with ranges and the quick fixes where one obvious edit repairs the text.
+import { suggestDate, suggestTime, trimXmlSpace } from './dateTime';
+import { dedupKey } from './dedupKey';
+import type { DateOrder, Position, Severity, TrackerEntry } from './trackerEntry';
+import type { EntryIssue, RawFields } from './trackerFields';
+import { TrackerScanner, type EntrySpan, type ScanSummary } from './trackerScanner';
 
 /** A text edit with 1-based line/column positions; `end` is exclusive. */
 export interface TextEditSpec {
@@ -49,8 +54,197 @@ export interface ValidationResult {
   looksLikeTracker: boolean;
 }
 
+/** Lines of the text, split the way the editor splits them, made only when a fix needs them. */
+class Lines {
+  private lines: string[] | undefined;
+
+  constructor(private readonly text: string) {}
+
+  get(line: number): string {
+    this.lines ??= this.text.split(/\r\n|\r|\n/);
+    return this.lines[line - 1] ?? '';
+  }
+
+  get count(): number {
+    this.lines ??= this.text.split(/\r\n|\r|\n/);
+    return this.lines.length;
+  }
+}
+
 export function validateTracker(text: string, options: { dateOrder: DateOrder }): ValidationResult {
-  void text;
-  void options;
-  return { diagnostics: [], entries: [], looksLikeTracker: false }; // TODO: next commit
+  // The editor never shows a byte order mark as text; a stray one is not part of the XML.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = new Lines(body);
+  const diagnostics: TrackerDiagnostic[] = [];
+  const entries: EntryInfo[] = [];
+  const firstByKey = new Map<string, EntrySpan>();
+
+  const sink = {
+    entry: (entry: TrackerEntry, span: EntrySpan | undefined) => {
+      const where = span!;
+      entries.push({ ...entryInfo(where), date: entry.date, time: entry.time });
+      const key = dedupKey(entry);
+      const first = firstByKey.get(key);
+      if (first) {
+        diagnostics.push(duplicateDiagnostic(where, first, lines));
+      } else {
+        firstByKey.set(key, where);
+      }
+    },
+    badEntry: (issues: EntryIssue[], span: EntrySpan) => {
+      entries.push(entryInfo(span));
+      for (const issue of issues) {
+        diagnostics.push(issueDiagnostic(issue, span, options.dateOrder));
+      }
+    },
+  };
+
+  const scanner = new TrackerScanner({ dateOrder: options.dateOrder, spans: true }, sink);
+  scanner.push(body, true);
+  const summary = scanner.finish();
+  diagnostics.push(...endDiagnostics(summary, body, lines));
+
+  return {
+    diagnostics,
+    entries,
+    rootName: summary.rootName,
+    looksLikeTracker: entries.length > 0 || /tracker/i.test(summary.rootName ?? ''),
+  };
+}
+
+function entryInfo(span: EntrySpan): EntryInfo {
+  const f: RawFields = span.fields;
+  const trimmed = (kind: keyof RawFields) => {
+    const value = f[kind]?.value;
+    return value === undefined ? undefined : trimXmlSpace(value);
+  };
+  return {
+    start: span.start,
+    end: span.end,
+    contactId: trimmed('contactId'),
+    template: trimmed('template'),
+    linkName: trimmed('linkName'),
+    rawDate: trimmed('date'),
+    rawTime: trimmed('time'),
+  };
+}
+
+function issueDiagnostic(issue: EntryIssue, span: EntrySpan, order: DateOrder): TrackerDiagnostic {
+  const message = `${issue.message}; an import skips this entry`;
+  if (!issue.field) {
+    return {
+      code: issue.code,
+      severity: 'error',
+      message,
+      start: span.start,
+      end: span.startTagEnd,
+    };
+  }
+  const { start, end, value } = issue.field;
+  const diagnostic: TrackerDiagnostic = {
+    code: issue.code,
+    severity: 'error',
+    message,
+    start,
+    end,
+  };
+  const canonical = issue.code === 'bad-date' ? suggestDate(value, order) : suggestTime(value);
+  if (canonical) {
+    diagnostic.fix = {
+      title: `Rewrite as ${canonical}`,
+      edits: [{ start, end, newText: canonical }],
+    };
+  }
+  return diagnostic;
+}
+
+function duplicateDiagnostic(span: EntrySpan, first: EntrySpan, lines: Lines): TrackerDiagnostic {
+  return {
+    code: 'duplicate',
+    severity: 'warning',
+    message:
+      `Duplicate of the entry on line ${first.start.line} (same contact, email template, ` +
+      'date and time); an import skips it',
+    start: span.start,
+    end: span.startTagEnd,
+    related: {
+      start: first.start,
+      end: first.startTagEnd,
+      message: 'The first entry with this contact, email template, date and time',
+    },
+    fix: { title: 'Remove this duplicate entry', edits: [removeEntryEdit(span, lines)] },
+  };
+}
+
+/** Deletes an entry: its whole lines when it has them to itself, else exactly its text. */
+function removeEntryEdit(span: EntrySpan, lines: Lines): TextEditSpec {
+  const before = lines.get(span.start.line).slice(0, span.start.column - 1);
+  const after = lines.get(span.end.line).slice(span.end.column - 1);
+  if (/\S/.test(before) || /\S/.test(after)) {
+    return { start: span.start, end: span.end, newText: '' };
+  }
+  if (span.end.line < lines.count) {
+    return {
+      start: { line: span.start.line, column: 1 },
+      end: { line: span.end.line + 1, column: 1 },
+      newText: '',
+    };
+  }
+  // The entry ends the text: take the line break before it instead of one after it.
+  const start =
+    span.start.line > 1
+      ? { line: span.start.line - 1, column: lines.get(span.start.line - 1).length + 1 }
+      : { line: 1, column: 1 };
+  return {
+    start,
+    end: { line: span.end.line, column: lines.get(span.end.line).length + 1 },
+    newText: '',
+  };
+}
+
+function endDiagnostics(summary: ScanSummary, text: string, lines: Lines): TrackerDiagnostic[] {
+  if (summary.refused) {
+    const { code, message, start, end } = summary.refused;
+    return [{ code, severity: 'error', message, start, end }];
+  }
+  if (summary.cutOff) {
+    const { name, start } = summary.cutOff;
+    const message = name
+      ? `The entry <${name}> is cut off by the end of the file (an append that never ` +
+        'finished); an import skips it'
+      : 'The file ends inside unfinished markup';
+    return [{ code: 'cut-off-entry', severity: 'warning', message, start, end: summary.end }];
+  }
+  if (summary.unclosed.length === 0) {
+    return [];
+  }
+  const tags = summary.unclosed
+    .map((el) => `</${el.name}>`)
+    .reverse()
+    .join('');
+  const lastLine = lastContentLine(lines);
+  const content = lines.get(lastLine);
+  const breakBefore = /(\r\n|\r|\n)$/.test(text) ? '' : '\n';
+  return [
+    {
+      code: 'missing-root-end',
+      severity: 'warning',
+      message: `The file ends without the end tag ${tags}`,
+      start: { line: lastLine, column: content.search(/\S|$/) + 1 },
+      end: { line: lastLine, column: content.length + 1 },
+      fix: {
+        title: `Add ${tags} at the end`,
+        edits: [{ start: summary.end, end: summary.end, newText: `${breakBefore}${tags}\n` }],
+      },
+    },
+  ];
+}
+
+function lastContentLine(lines: Lines): number {
+  for (let line = lines.count; line > 1; line--) {
+    if (/\S/.test(lines.get(line))) {
+      return line;
+    }
+  }
+  return 1;
 }
