@@ -1,17 +1,28 @@
-// Bundles test/integration/*.ts into out/test/integration/*.js for the extension host.
+// Bundles test/integration/*.ts into out/test/integration/run-*/ for the extension host.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './codeServer';
 
 export const INTEGRATION_SOURCE_DIR = path.join(REPO_ROOT, 'test', 'integration');
-export const INTEGRATION_OUT_DIR = path.join(REPO_ROOT, 'out', 'test', 'integration');
+const INTEGRATION_OUT_ROOT = path.join(REPO_ROOT, 'out', 'test', 'integration');
+
+export interface BuiltTests {
+  /** The compiled test entry (exports run()). */
+  entry: string;
+  /** The names of the test files built. */
+  tests: string[];
+  /** Removes this run's build. */
+  remove(): void;
+}
 
 /**
  * Builds the test entry and the test files; `grep` (a regular expression on file names) keeps
- * only some *.test.ts files. Returns the names of the test files built.
+ * only some *.test.ts files. Each run gets a folder of its own, so that runs started at the
+ * same time in one working tree do not delete each other's files. It must be inside the
+ * extension's folder: the extension host gives tests the `vscode` API by their file's path.
  */
-export async function buildIntegrationTests(grep?: string): Promise<string[]> {
+export async function buildIntegrationTests(grep?: string): Promise<BuiltTests> {
   const filter = grep ? new RegExp(grep, 'i') : undefined;
   const sources = fs.readdirSync(INTEGRATION_SOURCE_DIR).filter((name) => name.endsWith('.ts'));
   const tests = sources.filter((name) => name.endsWith('.test.ts'));
@@ -21,11 +32,11 @@ export async function buildIntegrationTests(grep?: string): Promise<string[]> {
   }
   const helpers = sources.filter((name) => !name.endsWith('.test.ts'));
 
-  // Start clean so that a test file deleted or filtered out does not run from an old build.
-  fs.rmSync(INTEGRATION_OUT_DIR, { recursive: true, force: true });
+  fs.mkdirSync(INTEGRATION_OUT_ROOT, { recursive: true });
+  const outdir = fs.mkdtempSync(path.join(INTEGRATION_OUT_ROOT, 'run-'));
   await esbuild.build({
     entryPoints: [...helpers, ...selected].map((name) => path.join(INTEGRATION_SOURCE_DIR, name)),
-    outdir: INTEGRATION_OUT_DIR,
+    outdir,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -36,5 +47,9 @@ export async function buildIntegrationTests(grep?: string): Promise<string[]> {
     external: ['vscode'],
     logLevel: 'warning',
   });
-  return selected;
+  return {
+    entry: path.join(outdir, 'index.js'),
+    tests: selected,
+    remove: () => fs.rmSync(outdir, { recursive: true, force: true }),
+  };
 }

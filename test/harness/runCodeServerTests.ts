@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as util from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium, workbenchUrl } from './browser';
-import { buildIntegrationTests, INTEGRATION_OUT_DIR } from './buildIntegrationTests';
+import { buildIntegrationTests } from './buildIntegrationTests';
 import {
   REPO_ROOT,
   copyFolder,
@@ -28,8 +28,8 @@ async function main(): Promise<number> {
   const timeoutMs = Number(process.env.INTEGRATION_TIMEOUT_MS ?? 600_000);
 
   await ensureCodeServer();
-  const tests = await buildIntegrationTests(process.env.INTEGRATION_GREP);
-  console.log(`[harness] built ${tests.length} test file(s): ${tests.join(', ')}`);
+  const built = await buildIntegrationTests(process.env.INTEGRATION_GREP);
+  console.log(`[harness] built ${built.tests.length} test file(s): ${built.tests.join(', ')}`);
 
   const workspaceParent = fs.mkdtempSync(path.join(os.tmpdir(), 'elt-workspace-'));
   const workspace = path.join(workspaceParent, 'workspace');
@@ -43,6 +43,7 @@ async function main(): Promise<number> {
     await browser?.close().catch(() => undefined);
     await server?.stop();
     fs.rmSync(workspaceParent, { recursive: true, force: true });
+    built.remove();
   };
   installExitHandlers(cleanup);
 
@@ -72,8 +73,7 @@ async function main(): Promise<number> {
     await page.exposeFunction('codeAutomationExit', (code: number) => finish(code));
     page.on('pageerror', (error) => console.error(`[browser] page error: ${error.message}`));
 
-    const entry = path.join(INTEGRATION_OUT_DIR, 'index.js');
-    await page.goto(workbenchUrl(server.url, workspace, REPO_ROOT, entry));
+    await page.goto(workbenchUrl(server.url, workspace, REPO_ROOT, built.entry));
 
     const timeout = new Promise<number>((resolve) =>
       setTimeout(() => resolve(-1), timeoutMs).unref(),

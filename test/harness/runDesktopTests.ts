@@ -6,12 +6,12 @@ import { runTests } from '@vscode/test-electron';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildIntegrationTests, INTEGRATION_OUT_DIR } from './buildIntegrationTests';
+import { buildIntegrationTests } from './buildIntegrationTests';
 import { REPO_ROOT, copyFolder } from './codeServer';
 import { FIXTURE_WORKSPACE } from './fixtureWorkspace';
 
 async function main(): Promise<number> {
-  await buildIntegrationTests(process.env.INTEGRATION_GREP);
+  const built = await buildIntegrationTests(process.env.INTEGRATION_GREP);
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'elt-desktop-'));
   const workspace = path.join(temp, 'workspace');
   copyFolder(FIXTURE_WORKSPACE, workspace);
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     return await runTests({
       ...(executable ? { vscodeExecutablePath: executable } : { version: '1.100.3' }),
       extensionDevelopmentPath: REPO_ROOT,
-      extensionTestsPath: path.join(INTEGRATION_OUT_DIR, 'index.js'),
+      extensionTestsPath: built.entry,
       launchArgs: [
         workspace,
         '--disable-extensions',
@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     );
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
+    built.remove();
   }
 }
 
