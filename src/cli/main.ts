@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerContactsCommands } from './contactsCommands';
 import { registerImportCommands } from './importCommands';
 import { registerServerCommands } from './serverCommands';
+import { registerValidateCommands } from './validateCommand';
 
 export function buildProgram(): Command {
   const program = new Command('link-tracking');
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerImportCommands(program);
   registerContactsCommands(program);
   registerServerCommands(program);
+  registerValidateCommands(program);
   return program;
 }
 

@@ -1,0 +1,121 @@
+// `link-tracking validate`: the editor's tracker file checks on the command line.
+import { readFile } from 'node:fs/promises';
+import { type Command, CommanderError, Option } from 'commander';
+import { TextDecoder } from 'node:util';
+import type { DateOrder, Problem } from '../tracker/trackerEntry';
+import { readTracker } from '../tracker/trackerReader';
+import { validateTracker, type DiagnosticCode } from '../tracker/trackerValidator';
+
+/** Exit codes: 0 no errors (warnings allowed), 1 errors or unreadable, 2 wrong usage. */
+const EXIT_ERRORS = 1;
+const EXIT_USAGE = 2;
+
+interface ValidateFlags {
+  dateOrder: DateOrder;
+  json?: boolean;
+}
+
+export function registerValidateCommands(program: Command): void {
+  program
+    .command('validate')
+    .description('Check a tracker file and print each problem as file:line:column.')
+    .argument('<tracker-file>', 'the tracker XML file, e.g. "Tracker_ABC Ltd.xml"')
+    .addOption(
+      new Option('--date-order <order>', 'how to read numeric dates such as 03/04/2026')
+        .choices(['dmy', 'mdy'])
+        .default('dmy'),
+    )
+    .option('--json', 'print {"problems": [...], "entries": n} as one JSON object')
+    .exitOverride(usageExit)
+    .action(runValidate);
+}
+
+/** Commander's parse errors are wrong usage: exit 2. Help stays 0. */
+function usageExit(error: CommanderError): never {
+  throw new CommanderError(error.exitCode === 0 ? 0 : EXIT_USAGE, error.code, error.message);
+}
+
+async function runValidate(trackerFile: string, flags: ValidateFlags): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(trackerFile);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`link-tracking: cannot read ${trackerFile}: ${reason}\n`);
+    process.exitCode = EXIT_ERRORS;
+    return;
+  }
+  const decoded = decodeTracker(bytes, flags.dateOrder);
+  if ('problem' in decoded) {
+    report(trackerFile, flags, [{ ...decoded.problem, code: 'encoding' }], 0);
+    process.exitCode = EXIT_ERRORS;
+    return;
+  }
+  const text = decoded.text;
+
+  const { diagnostics, entries } = validateTracker(text, { dateOrder: flags.dateOrder });
+  const problems = diagnostics.map((d) => ({
+    ...d.start,
+    severity: d.severity,
+    message: d.message,
+    code: d.code,
+  }));
+  report(trackerFile, flags, problems, entries.length);
+  if (problems.some((p) => p.severity === 'error')) {
+    process.exitCode = EXIT_ERRORS;
+  }
+}
+
+interface ReportedProblem extends Problem {
+  code: DiagnosticCode;
+}
+
+function report(file: string, flags: ValidateFlags, problems: ReportedProblem[], entries: number) {
+  if (flags.json) {
+    const json = problems.map(({ line, column, severity, message, code }) => ({
+      line,
+      column,
+      severity,
+      message,
+      code,
+    }));
+    process.stdout.write(`${JSON.stringify({ problems: json, entries })}\n`);
+    return;
+  }
+  for (const { line, column, severity, message } of problems) {
+    process.stdout.write(`${file}:${line}:${column} ${severity} ${message}\n`);
+  }
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  process.stderr.write(`${summary(file, entries, errors, problems.length)}\n`);
+}
+
+/**
+ * The file's text in the encoding the reader picks for it (BOM, then the XML declaration,
+ * else UTF-8), or the reader's own problem when the bytes are not text in that encoding.
+ */
+function decodeTracker(
+  bytes: Buffer,
+  dateOrder: DateOrder,
+): { text: string } | { problem: Problem } {
+  // TODO: a decoding export from trackerReader would spare this second pass over the file.
+  const read = readTracker(bytes, { dateOrder });
+  try {
+    const fatal = /^utf-/i.test(read.encoding);
+    return { text: new TextDecoder(read.encoding, { fatal }).decode(bytes) };
+  } catch {
+    const message = `The file is not valid ${read.encoding} text`;
+    return { problem: read.refused ?? { line: 1, column: 1, severity: 'error', message } };
+  }
+}
+
+function summary(file: string, entries: number, errors: number, problems: number): string {
+  const warnings = problems - errors;
+  return (
+    `${file}: ${plural(entries, 'entry', 'entries')}, ${plural(errors, 'error', 'errors')}, ` +
+    `${plural(warnings, 'warning', 'warnings')}`
+  );
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
