@@ -1,11 +1,15 @@
 // Composition root: activate() wires the parts together and owns their disposables.
 import * as vscode from 'vscode';
+import { registerClientsTree } from './vscode/clientsTree';
+import { registerContactsTree } from './vscode/contactsTree';
+import { registerFindCommands } from './vscode/findCommands';
 import { registerImportCommand } from './vscode/importCommand';
-import { registerImportCommand } from './vscode/importCommand';
+import { registerImportContactsCommand } from './vscode/importContactsCommand';
 import { StoreService } from './vscode/storeService';
 import { registerTrackerCodeActions } from './vscode/trackerCodeActions';
 import { registerTrackerValidation } from './vscode/trackerDiagnostics';
 import { contactLookupFrom, registerTrackerHover } from './vscode/trackerHover';
+import { registerTrackedEmailsPanel } from './vscode/trackedEmailsPanel';
 import { registerTrackerSymbols } from './vscode/trackerSymbols';
 
 /** What activate() returns: a small typed handle for integration tests. */
@@ -19,7 +23,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   log.info(`Email Link Tracking ${context.extension.packageJSON.version} activated`);
   const store = await StoreService.open(context, log);
   registerImportCommand(context, store, log);
-  registerImportCommand(context, store, log);
+  registerImportContactsCommand(context, store, log);
+  const contactsTree = registerContactsTree(context, store);
+  const clientsTree = registerClientsTree(context, store);
+  registerFindCommands(context, store, contactsTree, clientsTree);
+  registerTrackedEmailsPanel(context, store, log);
   const validation = registerTrackerValidation(context, log);
   registerTrackerCodeActions(context, validation);
   registerTrackerHover(context, validation, contactLookupFrom(store));

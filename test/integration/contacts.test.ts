@@ -1,0 +1,248 @@
+// Contacts and Clients trees, Find Contacts/Clients and the Tracked Emails webview, as seen.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as sinon from 'sinon';
+import * as vscode from 'vscode';
+import {
+  elementAttributes,
+  elementTexts,
+  eventually,
+  hasUiBridge,
+  pressKey,
+  screenshot,
+  treeRows,
+  typeText,
+  webviewQuery,
+  webviewTitles,
+  click,
+} from './ui';
+
+const EXTENSION_ID = 'email-link-tracking.email-link-tracking';
+const HOSTILE_TEMPLATE = `<img src=x onerror="document.body.setAttribute('data-pwned','1')">`;
+const GRACE_PANEL = 'Tracked Emails — Grace Fixture';
+const HARRY_PANEL = 'Tracked Emails — Hostile, Harry';
+
+/** A selector for the pane of one view, by its header title. */
+const pane = (title: string) => `.pane:has(.pane-header h3.title:text-is("${title}"))`;
+const row = (view: string, label: string) =>
+  `${pane(view)} .monaco-list-row[aria-label^="${label}"]`;
+
+interface ImportResult {
+  added: number;
+  invalid: number;
+}
+
+async function importWithDialog(command: string, file: string): Promise<ImportResult> {
+  const sandbox = sinon.createSandbox();
+  try {
+    sandbox.stub(vscode.window, 'showOpenDialog').resolves([vscode.Uri.file(file)]);
+    return (await vscode.commands.executeCommand(command)) as ImportResult;
+  } finally {
+    sandbox.restore();
+  }
+}
+
+async function useTheme(theme: string): Promise<void> {
+  await vscode.workspace
+    .getConfiguration('workbench')
+    .update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+  // Import notifications would cover part of the screenshots.
+  await vscode.commands.executeCommand('notifications.clearAll');
+  await new Promise((resolve) => setTimeout(resolve, 800));
+}
+
+/** Runs a Find command by typing into its quick pick, as a person would. */
+async function findByTyping(command: string, text: string, expected: RegExp): Promise<void> {
+  const done = vscode.commands.executeCommand(command);
+  const items = '.quick-input-widget .quick-input-list .monaco-list-row';
+  await eventually(async () => assert.ok((await elementTexts(items)).length > 0, 'no items'));
+  await typeText(text);
+  await eventually(async () => {
+    const shown = await elementTexts(items);
+    assert.equal(shown.length, 1, `items: ${shown.join(' | ')}`);
+    assert.match(shown[0], expected);
+  });
+  await pressKey('Enter');
+  await done;
+}
+
+describe('Contacts, clients and tracked emails', function () {
+  this.timeout(120_000);
+  let fixtures: string;
+
+  before(async () => {
+    assert.ok(hasUiBridge(), 'these tests look at the workbench through the UI bridge');
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension);
+    await extension.activate();
+    fixtures = path.join(extension.extensionPath, 'test', 'fixtures', 'contacts');
+
+    const tracker = await importWithDialog(
+      'linkTracking.importEmailTracking',
+      path.join(fixtures, 'Tracker_Contacts Fixture.xml'),
+    );
+    assert.equal(tracker.added, 5);
+    const contacts = await importWithDialog(
+      'linkTracking.importContacts',
+      path.join(fixtures, 'contacts.csv'),
+    );
+    assert.deepEqual([contacts.added, contacts.invalid], [2, 1]);
+    await vscode.commands.executeCommand('workbench.view.extension.emailTracking');
+  });
+
+  after(async () => {
+    await vscode.workspace
+      .getConfiguration('workbench')
+      .update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('shows the contacts by name, with email and clicks, and unknown ones by ID', async () => {
+    const rows = await eventually(async () => {
+      const shown = (await treeRows('Contacts')).filter((r) => r.level === 1);
+      const labels = shown.map((r) => r.label);
+      for (const label of ['Contact 3003', 'Grace Fixture', 'Hostile, Harry']) {
+        assert.ok(labels.includes(label), `rows: ${labels.join(', ')}`);
+      }
+      return shown;
+    });
+    const labels = rows.map((r) => r.label);
+    assert.ok(labels.indexOf('Contact 3003') < labels.indexOf('Grace Fixture'), 'by name');
+    assert.ok(labels.indexOf('Grace Fixture') < labels.indexOf('Hostile, Harry'), 'by name');
+    const grace = rows.find((r) => r.label === 'Grace Fixture');
+    assert.equal(grace?.description, 'grace.fixture@example.com · 3 clicks');
+    assert.equal(rows.find((r) => r.label === 'Contact 3003')?.description, '1 click');
+  });
+
+  it('expands a contact into its tracked emails, newest first', async () => {
+    await click(`${row('Contacts', 'Grace Fixture')} .monaco-tl-twistie`);
+    const children = await eventually(async () => {
+      const rows = await treeRows('Contacts');
+      const at = rows.findIndex((r) => r.label === 'Grace Fixture');
+      assert.equal(rows[at].expanded, true, 'expanded');
+      const below = rows.slice(at + 1, at + 4);
+      assert.ok(
+        below.every((r) => r.level === 2),
+        `rows: ${JSON.stringify(below)}`,
+      );
+      return below;
+    });
+    assert.deepEqual(
+      children.map((r) => [r.label, r.description]),
+      [
+        ['Winter Update', '2026-12-01 09:00:00'],
+        ['Autumn Offers', '2026-09-21 08:15:00'],
+        ['Summer Newsletter', '2026-06-02 14:30:10'],
+      ],
+    );
+    await useTheme('Default Light Modern');
+    await screenshot('contacts-tree-light');
+    await useTheme('Default Dark Modern');
+    await screenshot('contacts-tree-dark');
+  });
+
+  it('Find Contacts selects the contact in its tree and opens its tracked emails', async () => {
+    await findByTyping('linkTracking.findContacts', 'harry@example', /Hostile, Harry/);
+    await eventually(async () => {
+      const selected = await elementTexts(
+        `${pane('Contacts')} .monaco-list-row.selected .label-name`,
+      );
+      assert.deepEqual(selected, ['Hostile, Harry']);
+    });
+    await eventually(async () => assert.ok((await webviewTitles()).includes(HARRY_PANEL)));
+  });
+
+  it('shows a hostile template name as text, and runs no script from it', async () => {
+    const cells = await eventually(async () => {
+      const found = await webviewQuery('tbody td', HARRY_PANEL);
+      assert.equal(found.length, 4, `cells: ${found.join(' | ')}`);
+      return found;
+    });
+    assert.deepEqual(cells, [
+      HOSTILE_TEMPLATE,
+      '2026-07-07 07:07:07',
+      '<b>Bold link</b>',
+      'harry@example.net',
+    ]);
+    assert.deepEqual(await webviewQuery('table img, table b', HARRY_PANEL), []);
+    assert.deepEqual(await webviewQuery('body[data-pwned]', HARRY_PANEL), []);
+  });
+
+  it("shows a contact's tracked emails in a table, reusing its panel", async () => {
+    await vscode.commands.executeCommand('linkTracking.showTrackedEmails', { contactId: '3001' });
+    const rows = await eventually(async () => {
+      const found = await webviewQuery('tbody tr', GRACE_PANEL);
+      assert.equal(found.length, 3);
+      return found;
+    });
+    const cells = rows.map((r) => r.split('\t').map((c) => c.trim()));
+    assert.deepEqual(cells, [
+      ['Winter Update', '2026-12-01 09:00:00', 'javascript:alert(1)', 'grace.fixture@example.com'],
+      [
+        'Autumn Offers',
+        '2026-09-21 08:15:00',
+        'https://example.com/offers?season=autumn&ref=mail',
+        'grace.fixture@example.com',
+      ],
+      ['Summer Newsletter', '2026-06-02 14:30:10', 'Read more', 'grace.fixture@example.com'],
+    ]);
+    const headers = await webviewQuery('thead th button', GRACE_PANEL);
+    assert.deepEqual(headers, ['Template Name', 'Date Received', 'Link', 'Email Address']);
+    assert.deepEqual(await webviewQuery('th[aria-sort="descending"]', GRACE_PANEL), [
+      'Date Received',
+    ]);
+    // Only the web link is a control that can open anything.
+    assert.deepEqual(await webviewQuery('tbody button.link', GRACE_PANEL), [
+      'https://example.com/offers?season=autumn&ref=mail',
+    ]);
+    assert.match((await webviewQuery('h1', GRACE_PANEL))[0], /grace\.fixture@example\.com/);
+
+    await vscode.commands.executeCommand('linkTracking.showTrackedEmails', { contactId: '3001' });
+    const tabs = await elementAttributes('.tabs-container .tab', 'aria-label');
+    assert.equal(tabs.filter((t) => t.startsWith(GRACE_PANEL)).length, 1, tabs.join(' | '));
+
+    await useTheme('Default Light Modern');
+    await screenshot('tracked-emails-light');
+    await useTheme('Default Dark Modern');
+    await screenshot('tracked-emails-dark');
+    await useTheme('Default High Contrast');
+    await screenshot('tracked-emails-high-contrast');
+  });
+
+  it('Find Clients selects the client and shows the tracked emails of all its contacts', async () => {
+    await findByTyping('linkTracking.findClients', 'Fixture Clients', /Fixture Clients Ltd/);
+    await eventually(async () => {
+      const selected = await elementTexts(
+        `${pane('Clients')} .monaco-list-row.selected .label-name`,
+      );
+      assert.deepEqual(selected, ['Fixture Clients Ltd']);
+    });
+    const emails = await eventually(async () => {
+      const found = await webviewQuery(
+        'tbody td:nth-child(4)',
+        'Tracked Emails — Fixture Clients Ltd',
+      );
+      assert.equal(found.length, 4);
+      return found;
+    });
+    assert.deepEqual([...new Set(emails)].sort(), [
+      'grace.fixture@example.com',
+      'harry@example.net',
+    ]);
+    const clients = (await treeRows('Clients')).filter((r) => r.level === 1).map((r) => r.label);
+    assert.ok(clients.includes('No client'), clients.join(', '));
+  });
+
+  it('gives an unknown contact its name when the directory provides it', async () => {
+    const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'contacts-')), 'more.csv');
+    fs.writeFileSync(csv, 'Id,First Name,Last Name,Email\n3003,Carl,Later,carl@example.org\n');
+    const result = await importWithDialog('linkTracking.importContacts', csv);
+    assert.equal(result.added, 1);
+    await eventually(async () => {
+      const labels = (await treeRows('Contacts')).map((r) => r.label);
+      assert.ok(labels.includes('Carl Later'), labels.join(', '));
+      assert.ok(!labels.includes('Contact 3003'), labels.join(', '));
+    });
+  });
+});
