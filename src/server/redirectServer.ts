@@ -201,7 +201,10 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
           }
           server.closeAllConnections();
           await stopped;
-          log(`stopped; ${options.appender.recorded} clicks recorded`);
+          log(
+            `stopped; ${options.appender.recorded} clicks recorded in ` +
+              `${options.appender.batches} writes`,
+          );
         },
       });
     });

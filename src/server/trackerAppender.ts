@@ -1,5 +1,6 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
+import { fdatasyncSync, fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -139,7 +140,9 @@ export class TrackerAppender {
 
   private async flushAll(): Promise<void> {
     // Every click that arrives while a batch is being written joins the next batch.
-    while (this.waiting.length > 0) {
+    // The writes block the event loop briefly: let it read the requests that came in
+    // meanwhile (setImmediate runs after pending I/O), so that they join this batch.
+    while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
       const batch = this.waiting;
       this.waiting = [];
       try {
@@ -159,15 +162,22 @@ export class TrackerAppender {
   private async writeBatch(clicks: ClickFields[]): Promise<void> {
     const release = await lockFile(this.options.file, this.options.log);
     try {
-      await this.locateEnd(false);
+      // The common path is synchronous: a batch is one write and one flush of a few KB, and
+      // each hop through the thread pool would add latency to every click waiting on it.
+      const fd = this.handle.fd;
+      if (fstatSync(fd).size !== this.expectedSize) {
+        await this.locateEnd(false);
+      }
       const endTag = `${rootEndTagOf(this.rootName)}\n`;
       const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
-      await this.handle.write(bytes, 0, bytes.length, this.endTagOffset);
+      for (let done = 0; done < bytes.length;) {
+        done += writeSync(fd, bytes, done, bytes.length - done, this.endTagOffset + done);
+      }
       const size = this.endTagOffset + bytes.length;
       if (size < this.expectedSize) {
-        await this.handle.truncate(size);
+        ftruncateSync(fd, size);
       }
-      await this.handle.datasync();
+      fdatasyncSync(fd);
       this.endTagOffset = size - this.encode(endTag).length;
       this.expectedSize = size;
     } finally {
@@ -265,11 +275,19 @@ export class TrackerAppender {
 
 /** Takes the lock file beside `file`, waiting for another process that holds it. */
 async function lockFile(file: string, log?: (line: string) => void): Promise<() => Promise<void>> {
-  return lockfile.lock(file, {
-    ...LOCK_OPTIONS,
-    // The default throws from a timer and would take the whole server down.
-    onCompromised: (error) => log?.(`${file}: lock file was taken over: ${error.message}`),
-  });
+  // The default throws from a timer and would take the whole server down.
+  const onCompromised = (error: Error) =>
+    log?.(`${file}: lock file was taken over: ${error.message}`);
+  try {
+    // Uncontended, the lock is taken without a trip through the thread pool.
+    const release = lockfile.lockSync(file, { ...LOCK_OPTIONS, retries: 0, onCompromised });
+    return async () => release();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      throw error;
+    }
+  }
+  return lockfile.lock(file, { ...LOCK_OPTIONS, onCompromised });
 }
 
 async function createIfMissing(options: AppenderOptions): Promise<void> {
