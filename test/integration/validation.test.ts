@@ -1,0 +1,368 @@
+// Editing a tracker file in the real VS Code: problems, squiggles, quick fixes, hover, outline.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { elementTexts, eventually, hasUiBridge, screenshot } from './ui';
+
+const EXTENSION_ID = 'email-link-tracking.email-link-tracking';
+const SOURCE = 'Email Link Tracking';
+
+interface ExtensionApi {
+  store: { database: { db: { run(sql: string, params?: unknown[]): unknown } } };
+}
+
+function fixture(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the fixture workspace is open');
+  return vscode.Uri.joinPath(folder.uri, 'broken', name);
+}
+
+async function open(name: string): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument(fixture(name));
+  return vscode.window.showTextDocument(document, { preview: false });
+}
+
+function ours(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
+}
+
+/** [code, severity, 1-based line] of each problem, in file order. */
+function summary(diagnostics: vscode.Diagnostic[]): [string, string, number][] {
+  return diagnostics
+    .map((d): [string, string, number] => [
+      String(d.code),
+      d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning',
+      d.range.start.line + 1,
+    ])
+    .sort((a, b) => a[2] - b[2]);
+}
+
+/** Waits until the document's problems are exactly `expected`. */
+async function expectProblems(uri: vscode.Uri, expected: [string, string, number][]) {
+  return eventually(() => {
+    const found = ours(uri).sort((a, b) => a.range.start.compareTo(b.range.start));
+    assert.deepEqual(summary(found), expected);
+    return found;
+  }, 15_000);
+}
+
+async function quickFixFor(uri: vscode.Uri, diagnostic: vscode.Diagnostic, title: RegExp) {
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+    'vscode.executeCodeActionProvider',
+    uri,
+    diagnostic.range,
+    vscode.CodeActionKind.QuickFix.value,
+  );
+  // The command returns the actions without their diagnostics: match them by title.
+  const fixes = actions.filter((a) => title.test(a.title));
+  assert.equal(fixes.length, 1, `one quick fix for ${diagnostic.code}: ${titles(actions)}`);
+  assert.equal(actions.length, 1, `only the fix of that problem: ${titles(actions)}`);
+  assert.equal(fixes[0].isPreferred, true);
+  assert.ok(fixes[0].edit, 'the fix carries its edit');
+  return fixes[0];
+}
+
+function titles(actions: vscode.CodeAction[]): string {
+  return actions.map((a) => a.title).join(', ') || '(none)';
+}
+
+/** Lines `from`..`to` (1-based, inclusive) with their line breaks. */
+function lines(text: string, from: number, to: number): string {
+  return text
+    .split(/(?<=\n)/)
+    .slice(from - 1, to)
+    .join('');
+}
+
+async function revertAndCloseAll(): Promise<void> {
+  for (const document of vscode.workspace.textDocuments) {
+    if (document.isDirty && document.uri.scheme === 'file') {
+      await vscode.window.showTextDocument(document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+describe('Editing a tracker file', function () {
+  this.timeout(90_000);
+
+  before(async () => {
+    await vscode.extensions.getExtension(EXTENSION_ID)?.activate();
+  });
+
+  afterEach(revertAndCloseAll);
+
+  it('shows each entry problem at its place, duplicates pointing at the earlier entry', async () => {
+    const editor = await open('Tracker_Entries Ltd.xml');
+    const uri = editor.document.uri;
+
+    const problems = await expectProblems(uri, [
+      ['missing-field', 'error', 10],
+      ['bad-date', 'error', 20],
+      ['bad-time', 'error', 28],
+      ['duplicate', 'warning', 30],
+    ]);
+    const byCode = new Map(problems.map((d) => [String(d.code), d]));
+    const text = editor.document.getText(byCode.get('bad-date')?.range);
+    assert.equal(text, '31/02/2026', 'the date problem covers the value');
+    assert.equal(editor.document.getText(byCode.get('bad-time')?.range), '25:61:00');
+    assert.match(byCode.get('missing-field')?.message ?? '', /contact/i);
+
+    const duplicate = byCode.get('duplicate');
+    const related = duplicate?.relatedInformation ?? [];
+    assert.equal(related.length, 1, 'the duplicate points at the earlier entry');
+    assert.equal(related[0].location.uri.toString(), uri.toString());
+    assert.equal(related[0].location.range.start.line + 1, 3);
+
+    if (hasUiBridge()) {
+      // What a person sees: red and yellow squiggles in the editor.
+      await eventually(async () => {
+        const errors = await elementTexts('.monaco-editor .squiggly-error');
+        const warnings = await elementTexts('.monaco-editor .squiggly-warning');
+        assert.ok(errors.length >= 3, `${errors.length} error squiggles`);
+        assert.ok(warnings.length >= 1, `${warnings.length} warning squiggles`);
+      }, 15_000);
+    }
+  });
+
+  it('removes a duplicate entry with its quick fix', async () => {
+    const editor = await open('Tracker_Entries Ltd.xml');
+    const uri = editor.document.uri;
+    const original = editor.document.getText();
+    const problems = await expectProblems(uri, [
+      ['missing-field', 'error', 10],
+      ['bad-date', 'error', 20],
+      ['bad-time', 'error', 28],
+      ['duplicate', 'warning', 30],
+    ]);
+
+    const duplicate = problems.find((d) => d.code === 'duplicate')!;
+    const fix = await quickFixFor(uri, duplicate, /^Remove this duplicate entry$/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+
+    assert.equal(editor.document.getText(), original.replace(lines(original, 30, 36), ''));
+    await expectProblems(uri, [
+      ['missing-field', 'error', 10],
+      ['bad-date', 'error', 20],
+      ['bad-time', 'error', 28],
+    ]);
+  });
+
+  it('adds the missing root end tag of a crashed file with its quick fix', async () => {
+    const editor = await open('Tracker_Crashed Ltd.xml');
+    const uri = editor.document.uri;
+    const original = editor.document.getText();
+    const [missingEnd] = await expectProblems(uri, [['missing-root-end', 'warning', 16]]);
+
+    const fix = await quickFixFor(uri, missingEnd, /^Add <\/Tracker> at the end$/);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+
+    assert.equal(editor.document.getText(), `${original}</Tracker>\n`);
+    await expectProblems(uri, []);
+  });
+
+  it('rewrites an unambiguous date or time in the canonical form with its quick fix', async () => {
+    const editor = await open('Tracker_Fixable Ltd.xml');
+    const uri = editor.document.uri;
+    const original = editor.document.getText();
+    const expected: [string, string, number][] = [
+      ['bad-date', 'error', 7],
+      ['bad-time', 'error', 8],
+      ['bad-date', 'error', 14],
+    ];
+    const titles = ['Rewrite as 2026-03-14', 'Rewrite as 09:26:53', 'Rewrite as 2026-12-31'];
+
+    // One fix at a time, each from the problems of the text as it is after the previous one.
+    for (const title of titles) {
+      const problems = await expectProblems(uri, expected);
+      const fix = await quickFixFor(uri, problems[0], new RegExp(`^${title}$`));
+      assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+      expected.shift();
+    }
+    await expectProblems(uri, []);
+
+    const fixed = original
+      .replace('14 March 2026', '2026-03-14')
+      .replace('9.26.53', '09:26:53')
+      .replace('12/31/2026', '2026-12-31');
+    assert.equal(editor.document.getText(), fixed);
+  });
+
+  it('updates the problems as the admin types, and clears them when the text is fixed', async () => {
+    const editor = await open('Tracker_Entries Ltd.xml');
+    const uri = editor.document.uri;
+    await expectProblems(uri, [
+      ['missing-field', 'error', 10],
+      ['bad-date', 'error', 20],
+      ['bad-time', 'error', 28],
+      ['duplicate', 'warning', 30],
+    ]);
+
+    // Typing a contact ID into the second entry removes its problem.
+    await editor.edit((edit) =>
+      edit.insert(new vscode.Position(10, 0), '    <ContactID>1049</ContactID>\n'),
+    );
+    await expectProblems(uri, [
+      ['bad-date', 'error', 21],
+      ['bad-time', 'error', 29],
+      ['duplicate', 'warning', 31],
+    ]);
+
+    // Correcting the values and the duplicate's time leaves nothing to report.
+    const text = editor.document
+      .getText()
+      .replace('31/02/2026', '28/02/2026')
+      .replace('25:61:00', '23:59:00')
+      .replace(
+        '<LinkName>Book a review (again)</LinkName>\n    <Date>2026-03-14</Date>\n    <Time>09:26:53',
+        '<LinkName>Book a review (again)</LinkName>\n    <Date>2026-03-14</Date>\n    <Time>09:26:54',
+      );
+    const whole = new vscode.Range(0, 0, editor.document.lineCount, 0);
+    await editor.edit((edit) => edit.replace(whole, text));
+    await expectProblems(uri, []);
+  });
+
+  it('clears the problems when the file is closed', async () => {
+    const editor = await open('Tracker_Crashed Ltd.xml');
+    const uri = editor.document.uri;
+    await expectProblems(uri, [['missing-root-end', 'warning', 16]]);
+
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await expectProblems(uri, []);
+  });
+
+  it('refuses a DOCTYPE and reports XML that is not well-formed at its line', async () => {
+    const doctype = await open('Tracker_Doctype Ltd.xml');
+    await eventually(() => {
+      const codes = ours(doctype.document.uri).map((d) => String(d.code));
+      assert.ok(codes.includes('doctype'), `problems: ${codes.join(', ')}`);
+    }, 15_000);
+
+    const garbled = await open('Tracker_Garbled Ltd.xml');
+    await eventually(() => {
+      const found = summary(ours(garbled.document.uri));
+      assert.deepEqual(
+        found.map(([code, severity]) => [code, severity]),
+        [['not-well-formed', 'error']],
+      );
+      assert.ok([11].includes(found[0][2]), `reported on line ${found[0][2]}`);
+    }, 15_000);
+  });
+
+  it('validates other XML only when its root is a tracker root', async () => {
+    const trackerLike = await open('clicks-export.xml');
+    await expectProblems(trackerLike.document.uri, [['missing-field', 'error', 3]]);
+
+    const settings = await open('project-settings.xml');
+    // The outline waits for the validation of this version of the text.
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+      'vscode.executeDocumentSymbolProvider',
+      settings.document.uri,
+    );
+    assert.equal((symbols ?? []).length, 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(ours(settings.document.uri), []);
+  });
+
+  it('validates any file the admin marks with "Validate as tracker file"', async () => {
+    const uri = fixture('clicks-marked.txt');
+    await vscode.commands.executeCommand('linkTracking.validateAsTracker', uri);
+    await expectProblems(uri, [['bad-time', 'error', 7]]);
+  });
+
+  it('lists the entries in the outline as "ContactID · template · date time"', async () => {
+    const editor = await open('Tracker_Entries Ltd.xml');
+    const symbols = await eventually(async () => {
+      const found = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+        'vscode.executeDocumentSymbolProvider',
+        editor.document.uri,
+      );
+      assert.equal(found?.length, 6);
+      return found;
+    }, 15_000);
+
+    assert.deepEqual(
+      symbols.map((s) => s.name),
+      [
+        '1042 · Spring Newsletter · 2026-03-14 09:26:53',
+        '? · Spring Newsletter · 2026-03-14 09:40:00',
+        '1044 · Spring Newsletter · 31/02/2026 10:02:17',
+        '1045 · Spring Newsletter · 2026-03-15 25:61:00',
+        '1042 · Spring Newsletter · 2026-03-14 09:26:53',
+        '1046 · Summer Offers · 2026-06-17 14:05:10',
+      ],
+    );
+    assert.deepEqual(
+      symbols.map((s) => [s.range.start.line + 1, s.range.end.line + 1]),
+      [
+        [3, 9],
+        [10, 15],
+        [16, 22],
+        [23, 29],
+        [30, 36],
+        [37, 43],
+      ],
+    );
+  });
+
+  it('shows the contact and the date and time as the import reads them on hover', async () => {
+    const api = (await vscode.extensions.getExtension(EXTENSION_ID)?.activate()) as ExtensionApi;
+    const contacts = api.store.database.db;
+    contacts.run(
+      'INSERT OR REPLACE INTO contacts (contact_id, name, email, client) VALUES (?, ?, ?, ?)',
+      ['1046', 'Nora Quill', 'nora.quill@example.com', 'Quill & Co'],
+    );
+    try {
+      const editor = await open('Tracker_Entries Ltd.xml');
+      const uri = editor.document.uri;
+      await expectProblems(uri, [
+        ['missing-field', 'error', 10],
+        ['bad-date', 'error', 20],
+        ['bad-time', 'error', 28],
+        ['duplicate', 'warning', 30],
+      ]);
+
+      // Inside the last entry (line 40: its link name), then inside one unknown to the directory.
+      const known = await hoverText(uri, new vscode.Position(39, 8));
+      assert.match(known, /Nora Quill/);
+      assert.match(known, /nora\.quill@example\.com/);
+      assert.match(known, /Quill & Co/);
+      assert.match(known, /2026-06-17 14:05:10/, 'rounded half up, 12-hour clock read');
+      assert.match(known, /17\/06\/2026 2:05:09\.6 PM/, 'as written');
+
+      const unknown = await hoverText(uri, new vscode.Position(4, 8));
+      assert.match(unknown, /Contact 1042/);
+      assert.match(unknown, /not in the contacts directory/i);
+      assert.equal(await hoverText(uri, new vscode.Position(0, 3)), '', 'no hover outside');
+
+      if (hasUiBridge()) {
+        editor.selection = new vscode.Selection(39, 8, 39, 8);
+        editor.revealRange(new vscode.Range(30, 0, 42, 0));
+        await vscode.commands.executeCommand('editor.action.showHover');
+        await eventually(async () => {
+          const shown = await elementTexts('.monaco-hover');
+          assert.ok(
+            shown.some((t) => t.includes('Nora Quill')),
+            `hover: ${shown.join(' | ')}`,
+          );
+        }, 15_000);
+        await screenshot('tracker-validation-hover.png');
+      }
+    } finally {
+      contacts.run('DELETE FROM contacts WHERE contact_id = ?', ['1046']);
+    }
+  });
+});
+
+async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+    'vscode.executeHoverProvider',
+    uri,
+    position,
+  );
+  return hovers
+    .flatMap((hover) => hover.contents)
+    .map((content) => (typeof content === 'string' ? content : content.value))
+    .join('\n')
+    .replace(/\\(.)/g, '$1');
+}
