@@ -224,12 +224,28 @@ export function trackedEmailsTable(
   };
 }
 
-/** Whether a link text really is one of the scope's tracked emails (before opening it). */
-export function scopeHasLink(
+/** Only web links are ever handed to the operating system: never file:, command: or others. */
+export function isWebLink(link: string): boolean {
+  try {
+    const url = new URL(link);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a link that a Tracked Emails page asks to open may be opened: a web link that really
+ * is the link of one of the scope's tracked emails (the page is not trusted to say so).
+ */
+export function isOpenableLink(
   database: TrackingDatabase,
   scope: TrackedEmailsScope,
   link: string,
 ): boolean {
+  if (!isWebLink(link)) {
+    return false;
+  }
   const where = scopeCondition(scope);
   const rows = all(
     database.db,

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
+  isOpenableLink,
   NO_CLIENT_LABEL,
-  scopeHasLink,
   trackedEmailsTable,
   type TrackedEmailRow,
   type TrackedEmailsColumn,
@@ -67,16 +67,6 @@ function parseQuery(message: Record<string, unknown>): QueryMessage | undefined 
     Number.isSafeInteger(offset) &&
     (offset as number) >= 0;
   return valid ? (message as unknown as QueryMessage) : undefined;
-}
-
-/** Only web links are ever handed to the operating system: never file:, command: or others. */
-export function isWebLink(link: string): boolean {
-  try {
-    const url = new URL(link);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function subjectKey(subject: TrackedEmailsSubject): string {
@@ -211,10 +201,7 @@ export class TrackedEmailsPanel implements vscode.Disposable {
   private async openLink(message: OpenLinkMessage): Promise<void> {
     // Checked here, not only in the page: only a web link that really is one of these tracked
     // emails is opened.
-    if (
-      !isWebLink(message.link) ||
-      !scopeHasLink(this.store.database, this.scope(), message.link)
-    ) {
+    if (!isOpenableLink(this.store.database, this.scope(), message.link)) {
       this.log.warn(
         `Tracked Emails: refused to open ${JSON.stringify(message.link.slice(0, 200))}`,
       );

@@ -6,7 +6,8 @@ import {
   clickCounts,
   clientsOf,
   contactsWithClicks,
-  scopeHasLink,
+  isOpenableLink,
+  isWebLink,
   trackedEmailsOfContact,
   trackedEmailsTable,
   type TrackedEmailsQuery,
@@ -159,10 +160,27 @@ describe('tree queries', () => {
     );
   });
 
-  it('knows which links belong to a scope', () => {
+  it('opens only http(s) links that belong to the scope', () => {
     const scope = { kind: 'contact' as const, contactId: '1042' };
-    assert.equal(scopeHasLink(database, scope, 'https://example.com/a?b=1'), true);
-    assert.equal(scopeHasLink(database, scope, 'https://evil.example/'), false);
+    assert.equal(isOpenableLink(database, scope, 'https://example.com/a?b=1'), true);
+    assert.equal(isOpenableLink(database, scope, 'https://evil.example/'), false, 'not in data');
+    assert.equal(isOpenableLink(database, scope, 'Home'), false, 'not a URL');
+    const other = { kind: 'contact' as const, contactId: '9' };
+    assert.equal(isOpenableLink(database, other, 'javascript:alert(1)'), false, 'in data');
+    for (const link of [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)',
+      'file:///etc/passwd',
+      'command:workbench.action.terminal.new',
+      'vscode://settings',
+      'data:text/html,<b>x</b>',
+      ' https://example.com/',
+      'https//example.com',
+      '',
+    ]) {
+      assert.equal(isWebLink(link), link === ' https://example.com/', link);
+    }
+    assert.equal(isWebLink('HTTP://EXAMPLE.COM/x'), true);
   });
 });
 
