@@ -172,6 +172,8 @@ class ResultBuilder {
       const { start, end, message } = summary.refused;
       result.refused = { ...start, severity: 'error', message, end };
       result.entries = [];
+      result.completeBytes = 0;
+      result.completeLines = firstLine;
     }
     return result;
   }
@@ -248,7 +250,9 @@ export function readTracker(bytes: Uint8Array, options: ReadOptions): ReadResult
   const body = bytes.subarray(sniffed.bomLength);
   let text: string;
   try {
-    text = decoder.decode(body);
+    // Streaming mode on purpose: Node 20's one-shot decode reads windows-1252 as latin1
+    // (0x80-0x9F such as the euro sign come out as control characters); streaming does not.
+    text = decoder.decode(body, { stream: true }) + decoder.decode();
   } catch {
     const at = decoder.encoding === 'utf-8' ? firstInvalidUtf8(body) : body.length - 1;
     const problem = locateByte(body, 0, Math.max(0, at), firstLine);

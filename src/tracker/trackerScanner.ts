@@ -116,7 +116,8 @@ const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '
 // The canonical entry the server writes, matched whole so that a large file of them is read
 // without the general tokenizer. Values hold no markup or line break; anything else (and any
 // entry that is not good) goes through the general path, which has the positions for reports.
-const VALUE = '([^<\\r\\n\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*)';
+// The writer escapes '&' and '>', so excluding them keeps references and ']]>' out too.
+const VALUE = '([^<>&\\r\\n\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*)';
 const CANONICAL_SOURCE =
   `<Click>\\r?\\n[ \\t]*<EmailTemplate>${VALUE}</EmailTemplate>\\r?\\n` +
   `[ \\t]*<ContactID>${VALUE}</ContactID>\\r?\\n[ \\t]*<LinkName>${VALUE}</LinkName>\\r?\\n` +
@@ -296,7 +297,7 @@ export class TrackerScanner {
     if (cut < 1 << 16 && cut < this.buf.length / 2) {
       return;
     }
-    if (this.completeLocal !== undefined && this.completeLocal <= cut) {
+    if (!this.completePending && this.completeLocal !== undefined && this.completeLocal <= cut) {
       this.settleCompleteBytes(this.completeLocal);
     }
     const dropped = this.buf.slice(0, cut);
@@ -374,6 +375,11 @@ export class TrackerScanner {
     while (this.i < len) {
       const i = this.i;
       if (buf.charCodeAt(i) !== 60 /* < */) {
+        const afterSpace = this.skipSpaceBetweenElements(i);
+        if (afterSpace !== i) {
+          this.i = afterSpace;
+          continue;
+        }
         if (!this.text(i)) {
           return;
         }
@@ -399,6 +405,21 @@ export class TrackerScanner {
         return;
       }
     }
+  }
+
+  /** Skips the indentation between child elements, the commonest text of all. */
+  private skipSpaceBetweenElements(i: number): number {
+    const top = this.stack[this.stack.length - 1];
+    if (!top || !top.hasChildElement) {
+      return i;
+    }
+    const buf = this.buf;
+    let k = i;
+    for (let c = buf.charCodeAt(k); c === 32 || c === 10 || c === 9 || c === 13;) {
+      c = buf.charCodeAt(++k);
+    }
+    // Stop short of the end of the text: it may continue in the next piece.
+    return k < buf.length ? k : i;
   }
 
   /** Marks where the text ran out inside a construct; true when more text may complete it. */
@@ -647,10 +668,10 @@ export class TrackerScanner {
       this.attributes(el, i + 1 + name.length, m[2]);
     }
     el.startTagEnd = this.pos(end);
-    this.stack.push(el);
     if (m[3]) {
       this.closeElement(el, end, end);
-      this.stack.pop();
+    } else {
+      this.stack.push(el);
     }
     this.i = end;
     return true;
@@ -755,9 +776,6 @@ export class TrackerScanner {
       return false;
     }
     const whole = m[0];
-    if (whole.includes('&') || whole.includes(']]>')) {
-      return false;
-    }
     const template = trimXmlSpace(m[1]);
     const contactId = trimXmlSpace(m[2]);
     if (template === '' || contactId === '') {
