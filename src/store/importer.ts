@@ -133,11 +133,13 @@ async function importExclusively(
       return result;
     }
 
-    const readBytes = Math.max(startOffset, read.completeBytes);
+    // completeBytes counts from the start of the file, also when only the tail was read.
+    const advanced = read.completeBytes >= startOffset;
+    const readBytes = advanced ? read.completeBytes : startOffset;
     const prefixSha256 = await hashPrefix(filePath, start, readBytes, options.signal);
     recordImportEnd(db, importId, result, {
       readBytes,
-      readLines: read.completeBytes > startOffset ? read.completeLines : start.mark!.readLines,
+      readLines: advanced ? read.completeLines : (start.mark?.readLines ?? 1),
       prefixSha256,
       encoding: read.encoding,
     });

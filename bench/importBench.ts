@@ -1,0 +1,225 @@
+// `npm run bench:import`: times the CLI import of canonical tracker files of 10k, 100k and 1M
+// clicks against native sqlite3 importing the same rows as CSV. A benchmark, not a test.
+//
+// Generated files are cached in .bench/import/ (about 250 MB for 1M clicks). BENCH_SIZES
+// (e.g. `BENCH_SIZES=10000,100000`) limits the sizes for a quick run.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { migrations } from '../src/store/schema';
+import {
+  type ClickFields,
+  formatClick,
+  ROOT_END_TAG,
+  trackerFileStart,
+} from '../src/tracker/trackerWriter';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const work = path.join(root, '.bench', 'import');
+const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const APPENDED = 1_000;
+// Bump when the generated data changes, so cached files are regenerated.
+const GENERATOR_VERSION = 1;
+
+const TEMPLATES = [
+  'Spring Newsletter',
+  'Welcome',
+  'Renewal reminder',
+  'Q3 Offers & Events',
+  'Webinar: "Data <Quality>"',
+  'Invoice overdue',
+  'Product launch 2026',
+  'Customer survey',
+];
+const LINKS = ['Book a review', 'Read more', 'Unsubscribe', 'Pricing', 'Contact us', 'Register'];
+const CONTACTS = 50_000;
+const START = Date.UTC(2026, 0, 1, 8, 0, 0);
+
+/** Click number i: distinct (date, time) per click, so every click has its own key. */
+function click(i: number): ClickFields {
+  const at = new Date(START + i * 1000);
+  const iso = at.toISOString();
+  return {
+    template: TEMPLATES[(i * 7) % TEMPLATES.length],
+    contactId: String(1000 + ((i * 7919) % CONTACTS)),
+    linkName: LINKS[(i * 13) % LINKS.length],
+    date: iso.slice(0, 10),
+    time: iso.slice(11, 19),
+  };
+}
+
+function csvField(value: string): string {
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+/** Writes the tracker file and the same rows as CSV, unless cached from an earlier run. */
+async function generate(count: number): Promise<{ xml: string; csv: string }> {
+  const xml = path.join(work, `tracker-${count}.xml`);
+  const csv = path.join(work, `clicks-${count}.csv`);
+  const marker = path.join(work, `generated-${count}.v${GENERATOR_VERSION}`);
+  if (existsSync(marker) && existsSync(xml) && existsSync(csv)) {
+    return { xml, csv };
+  }
+
+  const xmlOut = createWriteStream(xml);
+  const csvOut = createWriteStream(csv);
+  xmlOut.write(trackerFileStart('Bench Ltd'));
+  const batch = 10_000;
+  for (let from = 0; from < count; from += batch) {
+    const xmlParts: string[] = [];
+    const csvParts: string[] = [];
+    for (let i = from; i < Math.min(count, from + batch); i++) {
+      const c = click(i);
+      xmlParts.push(formatClick(c));
+      const fields = [c.contactId, c.template, c.date, c.time, c.linkName].map(csvField);
+      csvParts.push(`${fields.join(',')},1\n`);
+    }
+    const xmlOk = xmlOut.write(xmlParts.join(''));
+    const csvOk = csvOut.write(csvParts.join(''));
+    if (!xmlOk) await once(xmlOut, 'drain');
+    if (!csvOk) await once(csvOut, 'drain');
+  }
+  xmlOut.end(`${ROOT_END_TAG}\n`);
+  csvOut.end();
+  await Promise.all([once(xmlOut, 'finish'), once(csvOut, 'finish')]);
+  await writeFile(marker, '');
+  return { xml, csv };
+}
+
+/** Appends clicks the way the server does: before the root end tag. */
+async function appendClicks(file: string, from: number, count: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    const { size } = await handle.stat();
+    const tail = Buffer.alloc(Math.min(size, 256));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    const endTag = tail.lastIndexOf(ROOT_END_TAG);
+    if (endTag < 0) {
+      throw new Error(`${file} has no ${ROOT_END_TAG} near its end`);
+    }
+    const at = size - tail.length + endTag;
+    const added: string[] = [];
+    for (let i = from; i < from + count; i++) {
+      added.push(formatClick(click(i)));
+    }
+    const bytes = Buffer.from(`${added.join('')}${ROOT_END_TAG}\n`);
+    await handle.truncate(at);
+    await handle.write(bytes, 0, bytes.length, at);
+  } finally {
+    await handle.close();
+  }
+}
+
+interface Run {
+  seconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/** Runs a command under GNU time for its peak RSS, timing the wall clock here. */
+async function measure(command: string, args: string[], input?: string): Promise<Run> {
+  const child = spawn('/usr/bin/time', ['-v', command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const started = process.hrtime.bigint();
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdin.end(input ?? '');
+  const [code] = (await once(child, 'close')) as [number];
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${stderr}`);
+  }
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  if (!rss) {
+    throw new Error(`no peak RSS in the output of /usr/bin/time:\n${stderr}`);
+  }
+  return { seconds, peakRssMb: Number(rss[1]) / 1024, stdout };
+}
+
+async function cliImport(xml: string, db: string): Promise<Run & { added: number }> {
+  const run = await measure(process.execPath, [cli, 'import', xml, '--db', db, '--json']);
+  const result = JSON.parse(run.stdout) as { added: number; problems: unknown[] };
+  if (result.problems.length > 0) {
+    throw new Error(`import reported problems: ${JSON.stringify(result.problems.slice(0, 3))}`);
+  }
+  return { ...run, added: result.added };
+}
+
+async function sqliteImport(csv: string, db: string): Promise<Run> {
+  await rm(db, { force: true });
+  // The same schema the extension uses, so the unique key and the index are the same.
+  const script = `${migrations.join('\n')}\n.import --csv '${csv}' clicks\n`;
+  return measure('sqlite3', [db], script);
+}
+
+function line(label: string, run: Run): void {
+  const seconds = run.seconds.toFixed(2).padStart(7);
+  const rss = run.peakRssMb.toFixed(0).padStart(5);
+  console.log(`${label.padEnd(44)} ${seconds} s  peak RSS ${rss} MB`);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(cli)) {
+    throw new Error(`${cli} is missing: run "node scripts/build.mjs" first`);
+  }
+  await mkdir(work, { recursive: true });
+  const first = new Map<number, Run>();
+  let reimport: (Run & { added: number }) | undefined;
+  let native: Run | undefined;
+
+  for (const count of sizes) {
+    const { xml, csv } = await generate(count);
+    const mb = ((await stat(xml)).size / 1e6).toFixed(0);
+    const copy = path.join(work, `import-${count}.xml`);
+    const db = path.join(work, `fresh-${count}.sqlite`);
+    await copyFile(xml, copy);
+    await rm(db, { force: true });
+
+    const run = await cliImport(copy, db);
+    if (run.added !== count) {
+      throw new Error(`expected ${count} clicks added, got ${run.added}`);
+    }
+    first.set(count, run);
+    line(`CLI import ${count} clicks (${mb} MB)`, run);
+
+    if (count === Math.max(...sizes)) {
+      await appendClicks(copy, count, APPENDED);
+      reimport = await cliImport(copy, db);
+      if (reimport.added !== APPENDED) {
+        throw new Error(`expected ${APPENDED} new clicks on re-import, got ${reimport.added}`);
+      }
+      line(`CLI re-import after ${APPENDED} appended clicks`, reimport);
+
+      native = await sqliteImport(csv, path.join(work, `native-${count}.sqlite`));
+      line(`native sqlite3 .import --csv ${count} rows`, native);
+    }
+  }
+
+  const largest = Math.max(...sizes);
+  const big = first.get(largest)!;
+  console.log('');
+  if (native) {
+    console.log(`import ${largest} / sqlite3:       ${(big.seconds / native.seconds).toFixed(2)}`);
+  }
+  console.log(`peak RSS at ${largest}:             ${big.peakRssMb.toFixed(0)} MB`);
+  if (reimport) {
+    const percent = (100 * reimport.seconds) / big.seconds;
+    console.log(`re-import / first import:       ${percent.toFixed(1)} %`);
+  }
+  const tenth = first.get(largest / 10);
+  if (tenth) {
+    const ratio = big.seconds / tenth.seconds;
+    console.log(`time ${largest} / time ${largest / 10}:  ${ratio.toFixed(2)}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  type ClickFields,
+  formatClick,
+  formatTrackerFile,
+  ROOT_END_TAG,
+  trackerFileStart,
+} from '../../src/tracker/trackerWriter';
+
+const root = path.resolve(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const click = (contactId: string, time: string, overrides: Partial<ClickFields> = {}) => ({
+  template: 'Spring Newsletter',
+  contactId,
+  linkName: 'Book a review',
+  date: '2026-03-14',
+  time,
+  ...overrides,
+});
+
+describe('link-tracking import and clicks (CLI)', function () {
+  this.timeout(60_000);
+  let folder: string;
+  let db: string;
+
+  before(() => {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root });
+  });
+
+  beforeEach(() => {
+    folder = mkdtempSync(path.join(tmpdir(), 'tracking-cli-'));
+    db = path.join(folder, 'tracking.sqlite');
+  });
+
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  function write(name: string, content: string): string {
+    const file = path.join(folder, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  it('imports with --json, then lists the clicks ordered by date, time and contact', () => {
+    const file = write(
+      'Tracker_ABC Ltd.xml',
+      formatTrackerFile('ABC Ltd', [
+        click('2002', '10:00:00'),
+        click('1001', '10:00:00', { linkName: 'Read & more' }),
+        click('3003', '09:00:00', { date: '2026-03-15' }),
+        click('1001', '10:00:00', { linkName: 'Other link' }),
+      ]),
+    );
+
+    const imported = run('import', file, '--db', db, '--json');
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.deepEqual(JSON.parse(imported.stdout), {
+      added: 3,
+      duplicates: 1,
+      invalid: 0,
+      problems: [],
+    });
+
+    const listed = run('clicks', '--db', db, '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), [
+      {
+        contactId: '1001',
+        template: 'Spring Newsletter',
+        linkName: 'Read & more',
+        date: '2026-03-14',
+        time: '10:00:00',
+      },
+      {
+        contactId: '2002',
+        template: 'Spring Newsletter',
+        linkName: 'Book a review',
+        date: '2026-03-14',
+        time: '10:00:00',
+      },
+      {
+        contactId: '3003',
+        template: 'Spring Newsletter',
+        linkName: 'Book a review',
+        date: '2026-03-15',
+        time: '09:00:00',
+      },
+    ]);
+
+    const one = run('clicks', '--db', db, '--contact', '2002', '--json');
+    assert.deepEqual(
+      (JSON.parse(one.stdout) as { contactId: string }[]).map((c) => c.contactId),
+      ['2002'],
+    );
+
+    const again = run('import', file, '--db', db, '--json');
+    assert.equal(again.code, 0);
+    assert.equal((JSON.parse(again.stdout) as { added: number }).added, 0);
+  });
+
+  it('prints a summary line and problems as file:line:column without --json', () => {
+    const file = write(
+      'Tracker_A.xml',
+      formatTrackerFile('A', [
+        click('1', '08:00:00'),
+        click('2', '08:00:00', { date: '2026-02-30' }),
+        click('3', '08:00:00'),
+      ]),
+    );
+    const result = run('import', file, '--db', db);
+    assert.equal(result.code, 0, result.stderr);
+    const [summary, ...problems] = result.stdout.trim().split('\n');
+    assert.equal(
+      summary,
+      'Imported 2 tracked emails from Tracker_A.xml; 1 entry was skipped (invalid)',
+    );
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], new RegExp(`^${escapeRegExp(file)}:\\d+:\\d+ error .+`));
+    assert.equal(result.stderr, '', 'no progress on a stderr that is not a terminal');
+  });
+
+  it('exits 0 with a warning for a cut-off last entry, importing the complete ones', () => {
+    const whole = formatTrackerFile('A', [click('1', '08:00:00'), click('2', '08:00:01')]);
+    const file = write('Tracker_A.xml', whole.slice(0, whole.lastIndexOf('<Date>')));
+    const result = run('import', file, '--db', db, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const output = JSON.parse(result.stdout) as {
+      added: number;
+      problems: { line: number; column: number; severity: string; message: string }[];
+    };
+    assert.equal(output.added, 1);
+    assert.ok(output.problems.length >= 1);
+    assert.deepEqual(Object.keys(output.problems[0]).sort(), [
+      'column',
+      'line',
+      'message',
+      'severity',
+    ]);
+  });
+
+  it('exits 1 and imports nothing when the file is refused', () => {
+    const good = write('Tracker_good.xml', formatTrackerFile('A', [click('1', '08:00:00')]));
+    assert.equal(run('import', good, '--db', db, '--json').code, 0);
+    const savedBefore = readFileSync(db);
+
+    const broken = write(
+      'broken.xml',
+      trackerFileStart('A') +
+        formatClick(click('2', '08:00:00')) +
+        '  <Click><ContactID>3</Click>\n' +
+        ROOT_END_TAG,
+    );
+    const refused = run('import', broken, '--db', db, '--json');
+    assert.equal(refused.code, 1);
+    const output = JSON.parse(refused.stdout) as {
+      added: number;
+      problems: { line: number; column: number; severity: string }[];
+    };
+    assert.equal(output.added, 0);
+    assert.equal(output.problems[0].severity, 'error');
+    assert.ok(output.problems[0].line >= 3);
+    assert.deepEqual(readFileSync(db), savedBefore);
+
+    const doctype = write(
+      'doctype.xml',
+      '<?xml version="1.0"?>\n<!DOCTYPE Tracker [<!ENTITY x "boom">]>\n<Tracker>&x;</Tracker>\n',
+    );
+    assert.equal(run('import', doctype, '--db', db, '--json').code, 1);
+
+    const missing = run('import', path.join(folder, 'nope.xml'), '--db', db);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.xml/);
+  });
+
+  it('exits 2 for wrong usage', () => {
+    assert.equal(run('import').code, 2);
+    assert.equal(run('import', 'x.xml').code, 2, '--db is required');
+    assert.equal(run('import', 'x.xml', '--db', db, '--date-order', 'ymd').code, 2);
+    assert.equal(run('import', 'x.xml', '--db', db, '--bogus').code, 2);
+    assert.equal(run('clicks').code, 2);
+    assert.equal(existsSync(db), false, 'wrong usage touches nothing');
+    assert.equal(run('import', '--help').code, 0);
+  });
+
+  it('reads month-first dates with --date-order mdy', () => {
+    const file = write(
+      'Tracker_A.xml',
+      '<Tracker>\n  <Click><EmailTemplate>T</EmailTemplate><ContactID>1</ContactID>' +
+        '<LinkName>L</LinkName><Date>03/04/2026</Date><Time>08:00:00</Time></Click>\n' +
+        '</Tracker>\n',
+    );
+    assert.equal(run('import', file, '--db', db, '--date-order', 'mdy', '--json').code, 0);
+    const [stored] = JSON.parse(run('clicks', '--db', db, '--json').stdout) as { date: string }[];
+    assert.equal(stored.date, '2026-03-04');
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
