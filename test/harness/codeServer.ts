@@ -18,7 +18,7 @@ export const ENTRY = path.join(PACKAGE_DIR, 'out', 'node', 'entry.js');
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-interface Requirement {
+export interface Requirement {
   debianPackage: string;
   present: () => boolean;
   what: string;

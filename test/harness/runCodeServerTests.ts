@@ -13,6 +13,7 @@ import { launchChromium, workbenchUrl } from './browser';
 import { buildIntegrationTests } from './buildIntegrationTests';
 import {
   REPO_ROOT,
+  checkBrowser,
   copyFolder,
   ensureCodeServer,
   installExitHandlers,
@@ -27,6 +28,7 @@ async function main(): Promise<number> {
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const timeoutMs = Number(process.env.INTEGRATION_TIMEOUT_MS ?? 600_000);
 
+  checkBrowser();
   await ensureCodeServer();
   const built = await buildIntegrationTests(process.env.INTEGRATION_GREP);
   console.log(`[harness] built ${built.tests.length} test file(s): ${built.tests.join(', ')}`);

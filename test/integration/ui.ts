@@ -22,10 +22,12 @@
 //   eventually(fn, timeoutMs?)       retry fn until it stops throwing (the UI renders late)
 //   hasUiBridge()                    false when run by a harness without a browser (desktop)
 //
+//   setTheme(name)                   switch the colour theme (through settings, not the bridge)
+//
 // Selectors are Playwright selectors on the workbench page, e.g. '.notifications-toasts',
-// '.statusbar-item', 'text=Import email tracking'. Theme: change 'workbench.colorTheme' with
-// vscode.workspace.getConfiguration().update(…) from the test; no bridge call is needed.
+// '.statusbar-item', 'text=Import email tracking'.
 import * as http from 'node:http';
+import * as vscode from 'vscode';
 
 export interface TreeRow {
   label: string;
@@ -121,4 +123,12 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+}
+
+/** Switches the colour theme, e.g. 'Default Dark Modern', 'Default High Contrast'. */
+export async function setTheme(name: string): Promise<void> {
+  const settings = vscode.workspace.getConfiguration('workbench');
+  await settings.update('colorTheme', name, vscode.ConfigurationTarget.Global);
+  // The workbench repaints after the setting has been applied; give it a moment.
+  await new Promise((resolve) => setTimeout(resolve, 500));
 }
