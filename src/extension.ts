@@ -5,6 +5,9 @@ import { registerContactsTree } from './vscode/contactsTree';
 import { registerFindCommands } from './vscode/findCommands';
 import { registerImportCommand } from './vscode/importCommand';
 import { registerImportContactsCommand } from './vscode/importContactsCommand';
+import { registerLinkCommands } from './vscode/linkCommands';
+import { registerServerCommands } from './vscode/serverCommands';
+import { SigningKeyStore } from './vscode/signingKeyStore';
 import { StoreService } from './vscode/storeService';
 import { registerTrackerCodeActions } from './vscode/trackerCodeActions';
 import { registerTrackerValidation } from './vscode/trackerDiagnostics';
@@ -32,6 +35,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   registerTrackerCodeActions(context, validation);
   registerTrackerHover(context, validation, contactLookupFrom(store));
   registerTrackerSymbols(context, validation);
+  const signingKeys = new SigningKeyStore(context.secrets, log);
+  registerServerCommands(context, store, signingKeys, log);
+  registerLinkCommands(context, store, signingKeys, log);
 
   return { store };
 }
