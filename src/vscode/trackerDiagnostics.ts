@@ -4,9 +4,9 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { DateOrder, Position } from '../tracker/trackerEntry';
-import type { TrackerDiagnostic, ValidationResult } from '../tracker/trackerValidator';
+import type { TrackerDiagnostic } from '../tracker/trackerValidator';
 import { TrackerDocuments } from './trackerDocuments';
-import { TrackerValidationRunner } from './trackerValidationRunner';
+import { TrackerValidationRunner, type ValidatedTracker } from './trackerValidationRunner';
 
 /** `Diagnostic.source` of every tracker problem. */
 export const DIAGNOSTIC_SOURCE = 'Email Link Tracking';
@@ -15,7 +15,7 @@ const TYPING_DELAY_MS = 300;
 
 interface Validated {
   version: number;
-  result: ValidationResult;
+  result: ValidatedTracker;
 }
 
 /** A 1-based validator position as a 0-based editor position. */
@@ -30,7 +30,7 @@ export function toEditorRange(start: Position, end: Position): vscode.Range {
 export class TrackerValidation implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('linkTracking');
   private readonly validated = new Map<string, Validated>();
-  private readonly running = new Map<string, Promise<ValidationResult | undefined>>();
+  private readonly running = new Map<string, Promise<ValidatedTracker | undefined>>();
   private readonly runningVersion = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly runner: TrackerValidationRunner;
@@ -67,7 +67,7 @@ export class TrackerValidation implements vscode.Disposable {
   }
 
   /** The result for the document's current text, validating now when it is stale. */
-  async resultFor(document: vscode.TextDocument): Promise<ValidationResult | undefined> {
+  async resultFor(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
     const cached = this.validated.get(document.uri.toString());
     if (cached && cached.version === document.version) {
       return cached.result;
@@ -76,13 +76,13 @@ export class TrackerValidation implements vscode.Disposable {
   }
 
   /** Marks the document as a tracker file (remembered for the workspace) and validates it. */
-  async markAsTracker(document: vscode.TextDocument): Promise<ValidationResult | undefined> {
+  async markAsTracker(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
     await this.documents.mark(document.uri);
     return this.validateNow(document);
   }
 
   /** Validates at once, cancelling a pending delayed run; undefined if not a tracker file. */
-  validateNow(document: vscode.TextDocument): Promise<ValidationResult | undefined> {
+  validateNow(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
     this.cancelTimer(document.uri);
     const key = document.uri.toString();
     const running = this.running.get(key);
@@ -117,7 +117,7 @@ export class TrackerValidation implements vscode.Disposable {
     }
   }
 
-  private async run(document: vscode.TextDocument): Promise<ValidationResult | undefined> {
+  private async run(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
     const kind = this.documents.classify(document);
     if (kind === 'other') {
       return undefined;
@@ -128,7 +128,7 @@ export class TrackerValidation implements vscode.Disposable {
       .getConfiguration('linkTracking')
       .get<DateOrder>('import.dateOrder', 'dmy');
 
-    let result: ValidationResult | undefined;
+    let result: ValidatedTracker | undefined;
     try {
       result = await this.runner.validate({ key, text: document.getText(), dateOrder });
     } catch (error) {

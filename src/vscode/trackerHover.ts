@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { EntryInfo } from '../tracker/trackerValidator';
 import type { TrackingDatabase } from '../store/database';
 import { TRACKER_DOCUMENT_SELECTOR } from './trackerDocuments';
-import { toEditorPosition, toEditorRange, type TrackerValidation } from './trackerDiagnostics';
+import { toEditorRange, type TrackerValidation } from './trackerDiagnostics';
 
 export interface DirectoryContact {
   name: string;
@@ -37,27 +37,6 @@ export function contactLookupFrom(store: { readonly database: TrackingDatabase }
 
 function text(value: unknown): string {
   return value === null || value === undefined ? '' : String(value);
-}
-
-/** The entry whose range holds the position (entries are in file order, ranges disjoint). */
-export function entryAt(
-  entries: readonly EntryInfo[],
-  position: vscode.Position,
-): EntryInfo | undefined {
-  let low = 0;
-  let high = entries.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const entry = entries[middle];
-    if (position.isBefore(toEditorPosition(entry.start))) {
-      high = middle - 1;
-    } else if (position.isAfter(toEditorPosition(entry.end))) {
-      low = middle + 1;
-    } else {
-      return entry;
-    }
-  }
-  return undefined;
 }
 
 /** The hover text for one entry. */
@@ -112,7 +91,7 @@ export class TrackerHover implements vscode.HoverProvider {
     position: vscode.Position,
   ): Promise<vscode.Hover | undefined> {
     const result = await this.validation.resultFor(document);
-    const entry = result && entryAt(result.entries, position);
+    const entry = result?.entries.find(position.line + 1, position.character + 1);
     if (!entry) {
       return undefined;
     }

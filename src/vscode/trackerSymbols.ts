@@ -16,7 +16,7 @@ export class TrackerSymbols implements vscode.DocumentSymbolProvider {
 
   async provideDocumentSymbols(document: vscode.TextDocument): Promise<vscode.DocumentSymbol[]> {
     const result = await this.validation.resultFor(document);
-    return (result?.entries ?? []).map((entry) => {
+    return (result?.entries.all() ?? []).map((entry) => {
       const range = toEditorRange(entry.start, entry.end);
       return new vscode.DocumentSymbol(
         entrySymbolName(entry),

@@ -5,7 +5,12 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { DateOrder } from '../tracker/trackerEntry';
-import { validateTracker, type ValidationResult } from '../tracker/trackerValidator';
+import {
+  validateTracker,
+  type TrackerDiagnostic,
+  type ValidationResult,
+} from '../tracker/trackerValidator';
+import { EntryTable, packEntries, type PackedEntries } from './trackerEntryTable';
 
 export interface ValidationRequest {
   /** Identifies the document (its URI); a newer request with the same key replaces an older one. */
@@ -14,8 +19,29 @@ export interface ValidationRequest {
   dateOrder: DateOrder;
 }
 
+/** A validation result as the editor keeps it: the entries packed (see EntryTable). */
+export interface ValidatedTracker {
+  diagnostics: TrackerDiagnostic[];
+  entries: EntryTable;
+  rootName?: string;
+  looksLikeTracker: boolean;
+}
+
+/** A validation result as it crosses from the worker thread. */
+export interface PackedResult extends Omit<ValidatedTracker, 'entries'> {
+  entries: PackedEntries;
+}
+
 /** What the worker answers for one request. */
-export type WorkerReply = { id: number; result: ValidationResult } | { id: number; error: string };
+export type WorkerReply = { id: number; result: PackedResult } | { id: number; error: string };
+
+export function packResult(result: ValidationResult): PackedResult {
+  return { ...result, entries: packEntries(result.entries) };
+}
+
+function unpackResult(packed: PackedResult): ValidatedTracker {
+  return { ...packed, entries: new EntryTable(packed.entries) };
+}
 
 /** What the worker is asked to do. */
 export interface WorkerRequest {
@@ -35,11 +61,11 @@ export interface RunnerOptions {
 interface Pending {
   id: number;
   request: ValidationRequest;
-  resolve: (result: ValidationResult | undefined) => void;
+  resolve: (result: ValidatedTracker | undefined) => void;
   reject: (error: unknown) => void;
 }
 
-const DEFAULT_INLINE_BELOW = 256 * 1024;
+const DEFAULT_INLINE_BELOW = 64 * 1024;
 
 export class TrackerValidationRunner {
   private worker: Worker | undefined;
@@ -58,7 +84,7 @@ export class TrackerValidationRunner {
    * Validates `request.text`. Resolves to undefined when a newer request for the same key
    * replaced this one before it started.
    */
-  validate(request: ValidationRequest): Promise<ValidationResult | undefined> {
+  validate(request: ValidationRequest): Promise<ValidatedTracker | undefined> {
     this.supersede(request.key);
     if (request.text.length < this.inlineBelow || !this.canUseWorker()) {
       return new Promise((resolve) => resolve(validateInline(request)));
@@ -132,7 +158,7 @@ export class TrackerValidationRunner {
       return;
     }
     if ('result' in reply) {
-      this.finish(pending, () => pending.resolve(reply.result));
+      this.finish(pending, () => pending.resolve(unpackResult(reply.result)));
     } else {
       // A validator bug in the worker is retried inline, where its stack reaches the caller.
       this.finishInline(pending);
@@ -172,6 +198,7 @@ export class TrackerValidationRunner {
   }
 }
 
-function validateInline(request: ValidationRequest): ValidationResult {
-  return validateTracker(request.text, { dateOrder: request.dateOrder });
+function validateInline(request: ValidationRequest): ValidatedTracker {
+  const result = validateTracker(request.text, { dateOrder: request.dateOrder });
+  return { ...result, entries: EntryTable.of(result.entries) };
 }

@@ -2,17 +2,18 @@
 // the extension host's main thread, one request at a time.
 import { parentPort } from 'node:worker_threads';
 import { validateTracker } from '../tracker/trackerValidator';
-import type { WorkerReply, WorkerRequest } from './trackerValidationRunner';
+import { packResult, type WorkerReply, type WorkerRequest } from './trackerValidationRunner';
 
 parentPort?.on('message', (request: WorkerRequest) => {
   let reply: WorkerReply;
+  let transfer: ArrayBuffer[] = [];
   try {
-    reply = {
-      id: request.id,
-      result: validateTracker(request.text, { dateOrder: request.dateOrder }),
-    };
+    const result = packResult(validateTracker(request.text, { dateOrder: request.dateOrder }));
+    reply = { id: request.id, result };
+    // The packed entries move to the main thread without being copied.
+    transfer = [result.entries.positions.buffer, result.entries.lengths.buffer] as ArrayBuffer[];
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }
-  parentPort?.postMessage(reply);
+  parentPort?.postMessage(reply, transfer);
 });
