@@ -82,7 +82,7 @@ export function validateTracker(text: string, options: { dateOrder: DateOrder })
   const sink = {
     entry: (entry: TrackerEntry, span: EntrySpan | undefined) => {
       const where = span!;
-      entries.push({ ...entryInfo(where), date: entry.date, time: entry.time });
+      entries.push(entryInfo(where, entry));
       const key = dedupKey(entry);
       const first = firstByKey.get(key);
       if (first) {
@@ -112,21 +112,25 @@ export function validateTracker(text: string, options: { dateOrder: DateOrder })
   };
 }
 
-function entryInfo(span: EntrySpan): EntryInfo {
+/** What the editor shows of an entry; `entry` is how an import reads it, when it can. */
+function entryInfo(span: EntrySpan, entry?: TrackerEntry): EntryInfo {
   const f: RawFields = span.fields;
-  const trimmed = (kind: keyof RawFields) => {
-    const value = f[kind]?.value;
-    return value === undefined ? undefined : trimXmlSpace(value);
-  };
+  // Built in one literal: spreading objects here costs more than the whole scan.
   return {
     start: span.start,
     end: span.end,
-    contactId: trimmed('contactId'),
-    template: trimmed('template'),
-    linkName: trimmed('linkName'),
-    rawDate: trimmed('date'),
-    rawTime: trimmed('time'),
+    contactId: trimmedValue(f.contactId),
+    template: trimmedValue(f.template),
+    linkName: trimmedValue(f.linkName),
+    date: entry?.date,
+    time: entry?.time,
+    rawDate: trimmedValue(f.date),
+    rawTime: trimmedValue(f.time),
   };
+}
+
+function trimmedValue(field: { value: string } | undefined): string | undefined {
+  return field === undefined ? undefined : trimXmlSpace(field.value);
 }
 
 function issueDiagnostic(issue: EntryIssue, span: EntrySpan, order: DateOrder): TrackerDiagnostic {
