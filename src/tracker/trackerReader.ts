@@ -238,37 +238,55 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Reads a whole tracker file held in memory. */
-export function readTracker(bytes: Uint8Array, options: ReadOptions): ReadResult {
-  const firstLine = options.firstLine ?? 1;
+export type DecodedTracker =
+  | { ok: true; text: string; encoding: string; bomLength: number }
+  | { ok: false; problem: Problem; encoding: string };
+
+/**
+ * The text of a tracker file held in memory, decoded the way the reader decodes it (BOM, then
+ * the caller's encoding, then the XML declaration, else UTF-8), or the problem that stops it.
+ */
+export function decodeTracker(
+  bytes: Uint8Array,
+  options: { encoding?: TrackerEncoding; firstLine?: number } = {},
+): DecodedTracker {
   const sniffed = sniffEncoding(bytes, options.encoding);
   const decoder = makeDecoder(sniffed.encoding);
-  const builder = new ResultBuilder();
   if (!(decoder instanceof TextDecoder)) {
-    return refusedResult(decoder, sniffed.encoding, firstLine);
+    return { ok: false, problem: decoder, encoding: sniffed.encoding };
   }
   const body = bytes.subarray(sniffed.bomLength);
-  let text: string;
   try {
     // Streaming mode on purpose: Node 20's one-shot decode reads windows-1252 as latin1
     // (0x80-0x9F such as the euro sign come out as control characters); streaming does not.
-    text = decoder.decode(body, { stream: true }) + decoder.decode();
+    const text = decoder.decode(body, { stream: true }) + decoder.decode();
+    return { ok: true, text, encoding: decoder.encoding, bomLength: sniffed.bomLength };
   } catch {
     const at = decoder.encoding === 'utf-8' ? firstInvalidUtf8(body) : body.length - 1;
-    const problem = locateByte(body, 0, Math.max(0, at), firstLine);
-    return refusedResult(problem, decoder.encoding, firstLine);
+    const problem = locateByte(body, 0, Math.max(0, at), options.firstLine ?? 1);
+    return { ok: false, problem, encoding: decoder.encoding };
   }
+}
+
+/** Reads a whole tracker file held in memory. */
+export function readTracker(bytes: Uint8Array, options: ReadOptions): ReadResult {
+  const firstLine = options.firstLine ?? 1;
+  const decoded = decodeTracker(bytes, options);
+  if (!decoded.ok) {
+    return refusedResult(decoded.problem, decoded.encoding, firstLine);
+  }
+  const builder = new ResultBuilder();
   const scanner = new TrackerScanner(
     {
       dateOrder: options.dateOrder,
       firstLine,
       tail: firstLine > 1,
-      byteLength: byteCounter(decoder.encoding),
+      byteLength: byteCounter(decoded.encoding),
     },
     builder.sink,
   );
-  scanner.push(text, true);
-  return builder.result(scanner.finish(), decoder.encoding, sniffed.bomLength, firstLine);
+  scanner.push(decoded.text, true);
+  return builder.result(scanner.finish(), decoded.encoding, decoded.bomLength, firstLine);
 }
 
 function refusedResult(problem: Problem, encoding: string, firstLine: number): ReadResult {

@@ -7,6 +7,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { dedupKey } from '../../src/tracker/dedupKey';
 import type { DateOrder, TrackerEntry } from '../../src/tracker/trackerEntry';
 import {
+  decodeTracker,
   readTracker,
   readTrackerFile,
   type ReadOptions,
@@ -528,5 +529,17 @@ describe('dedupKey', () => {
       dedupKey(click({ contactId: 'a', template: 'bc' })),
       dedupKey(click({ contactId: 'ab', template: 'c' })),
     );
+  });
+});
+
+describe('decodeTracker', () => {
+  it('decodes as the reader does: BOM, declared single-byte encodings, and says where it fails', () => {
+    const utf16 = decodeTracker(readFileSync(join(CORPUS, 'utf16be-bom.xml')));
+    assert.ok(utf16.ok && utf16.text.startsWith('<?xml') && utf16.encoding === 'utf-16be');
+    const cp1252 = decodeTracker(readFileSync(join(CORPUS, 'windows-1252.xml')));
+    assert.ok(cp1252.ok && cp1252.text.includes('Café € Offers'));
+    const bad = decodeTracker(readFileSync(join(CORPUS, 'bad-encoding-utf8.xml')));
+    assert.ok(!bad.ok);
+    assert.deepEqual([bad.problem.line, bad.problem.column], [11, 23]);
   });
 });
