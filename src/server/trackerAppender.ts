@@ -1,6 +1,6 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
-import { fdatasyncSync, fstatSync, ftruncateSync, writeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -162,8 +162,9 @@ export class TrackerAppender {
   private async writeBatch(clicks: ClickFields[]): Promise<void> {
     const release = await lockFile(this.options.file, this.options.log);
     try {
-      // The common path is synchronous: a batch is one write and one flush of a few KB, and
-      // each hop through the thread pool would add latency to every click waiting on it.
+      // Checking the end and writing a few KB into the page cache are quick and done
+      // synchronously; the flush can take milliseconds, so it runs in the thread pool while
+      // the event loop reads and checks the clicks of the next batch.
       const fd = this.handle.fd;
       if (fstatSync(fd).size !== this.expectedSize) {
         await this.locateEnd(false);
@@ -177,7 +178,7 @@ export class TrackerAppender {
       if (size < this.expectedSize) {
         ftruncateSync(fd, size);
       }
-      fdatasyncSync(fd);
+      await this.handle.datasync();
       this.endTagOffset = size - this.encode(endTag).length;
       this.expectedSize = size;
     } finally {
@@ -280,8 +281,8 @@ async function lockFile(file: string, log?: (line: string) => void): Promise<() 
     log?.(`${file}: lock file was taken over: ${error.message}`);
   try {
     // Uncontended, the lock is taken without a trip through the thread pool.
-    const release = lockfile.lockSync(file, { ...LOCK_OPTIONS, retries: 0, onCompromised });
-    return async () => release();
+    lockfile.lockSync(file, { ...LOCK_OPTIONS, retries: 0, onCompromised });
+    return () => lockfile.unlock(file, { realpath: false });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
       throw error;
