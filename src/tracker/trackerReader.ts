@@ -192,7 +192,13 @@ function badEntryProblem(issues: EntryIssue[], span: EntrySpan): Problem {
 }
 
 /** Line and column of a byte that could not be decoded, counted in the bytes before it. */
-function locateByte(bytes: Uint8Array, from: number, at: number, firstLine: number): Problem {
+function locateByte(
+  bytes: Uint8Array,
+  from: number,
+  at: number,
+  firstLine: number,
+  fileOffset = at,
+): Problem {
   let line = firstLine;
   let lineStart = from;
   for (let k = from; k < at; k++) {
@@ -202,7 +208,8 @@ function locateByte(bytes: Uint8Array, from: number, at: number, firstLine: numb
     }
   }
   const column = Buffer.from(bytes.subarray(lineStart, at)).toString('utf8').length + 1;
-  return refusal(line, column, `The file is not valid text in its encoding at byte ${at}`);
+  const message = `The file is not valid text in its encoding at byte ${fileOffset}`;
+  return refusal(line, column, message);
 }
 
 /** Index of the first byte that does not start a valid UTF-8 sequence, or -1. */
@@ -326,7 +333,9 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   options.signal?.throwIfAborted();
 
   // The head decides the encoding: read enough of it even when chunks are tiny (tests).
-  const head = Buffer.alloc(Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset));
+  const head = Buffer.alloc(
+    Math.max(0, Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset)),
+  );
   let position = startOffset;
   position += (await handle.read(head, 0, head.length, position)).bytesRead;
   const sniffed = sniffEncoding(head, tail ? (options.encoding ?? 'utf-8') : options.encoding);
@@ -420,22 +429,33 @@ async function locateBadByte(
   chunk: Uint8Array,
   firstLine: number,
 ): Promise<Problem> {
-  // Up to three bytes of a sequence may have started in the previous chunk.
-  const back = Math.min(3, chunkStart - startOffset);
-  const bad =
-    encoding === 'utf-8'
-      ? (() => {
-          const window = new Uint8Array(back + chunk.length);
-          return { window, from: chunkStart - back };
-        })()
-      : undefined;
   let at = chunkStart + Math.max(0, chunk.length - 1);
-  if (bad) {
-    await handle.read(bad.window, 0, bad.window.length, bad.from);
-    const k = firstInvalidUtf8(bad.window);
-    at = k < 0 ? bad.from + bad.window.length : bad.from + k;
+  if (encoding === 'utf-8') {
+    // Up to three bytes of a sequence may have started in the previous chunk.
+    const back = Math.min(3, chunkStart - startOffset);
+    const window = Buffer.alloc(back + chunk.length);
+    await handle.read(window, 0, window.length, chunkStart - back);
+    const k = firstInvalidUtf8(window);
+    at = chunkStart - back + (k < 0 ? window.length : k);
   }
-  const before = Buffer.alloc(at - startOffset);
-  await handle.read(before, 0, before.length, startOffset);
-  return locateByte(before, 0, before.length, firstLine);
+
+  // Count lines a block at a time: the bad byte may be far into a large file.
+  const block = Buffer.alloc(Math.min(DEFAULT_CHUNK, Math.max(1, at - startOffset)));
+  let line = firstLine;
+  let lineStart = startOffset;
+  for (let offset = startOffset; offset < at;) {
+    const length = Math.min(block.length, at - offset);
+    const { bytesRead } = await handle.read(block, 0, length, offset);
+    if (bytesRead === 0) {
+      break;
+    }
+    for (let k = block.indexOf(0x0a); k >= 0 && k < bytesRead; k = block.indexOf(0x0a, k + 1)) {
+      line++;
+      lineStart = offset + k + 1;
+    }
+    offset += bytesRead;
+  }
+  const lastLine = Buffer.alloc(at - lineStart);
+  await handle.read(lastLine, 0, lastLine.length, lineStart);
+  return locateByte(lastLine, 0, lastLine.length, line, at);
 }

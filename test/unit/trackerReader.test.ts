@@ -543,3 +543,26 @@ describe('decodeTracker', () => {
     assert.deepEqual([bad.problem.line, bad.problem.column], [11, 23]);
   });
 });
+
+describe('trackerReader: odd files', () => {
+  it('reads an empty file as no entries, and a start past the end as nothing new', async () => {
+    const path = join(tmp, 'empty.xml');
+    writeFileSync(path, '');
+    const empty = await readStreamed(path, { dateOrder: 'dmy' });
+    assert.deepEqual([empty.entries, empty.problems, empty.refused], [[], [], undefined]);
+    writeFileSync(path, formatTrackerFile('X', [click()]));
+    const past = await readStreamed(path, { dateOrder: 'dmy', startOffset: 10_000, firstLine: 9 });
+    assert.deepEqual([past.entries, past.problems, past.refused], [[], [], undefined]);
+  });
+
+  it('locates a bad UTF-8 byte far into a streamed file', async () => {
+    const path = join(tmp, 'bad-late.xml');
+    const clicks = Array.from({ length: 3000 }, () => click());
+    const good = Buffer.from(trackerFileStart('X') + clicks.map(formatClick).join(''));
+    writeFileSync(path, Buffer.concat([good, Buffer.from('  <Click>\xff', 'latin1')]));
+    const result = await readStreamed(path, { dateOrder: 'dmy', chunkSize: 1000 });
+    assert.deepEqual([result.refused?.line, result.refused?.column], [3 + 7 * 3000, 10]);
+    assert.ok(result.refused?.message.includes(`at byte ${good.length + 9}`));
+    assert.deepEqual(result.entries, []);
+  });
+});
