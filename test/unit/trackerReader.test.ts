@@ -566,3 +566,40 @@ describe('trackerReader: odd files', () => {
     assert.deepEqual(result.entries, []);
   });
 });
+
+describe('trackerReader: never laxer than fast-xml-parser (property)', () => {
+  const base = formatTrackerFile('ABC Ltd', [
+    click(),
+    click({ contactId: '1043', template: 'Q&A <b>', linkName: 'x"y' }),
+  ]).replace('<Click>', '<Click kind="a">');
+  const edits = fc.array(
+    fc.record({
+      at: fc.nat({ max: base.length }),
+      remove: fc.integer({ min: 0, max: 3 }),
+      insert: fc.constantFrom('', '<', '>', '&', '/', '"', '=', ' ', 'a', '<!--', ']]>', '\u0001'),
+    }),
+    { minLength: 1, maxLength: 3 },
+  );
+
+  it('a mutated document read with no problems is well-formed to fast-xml-parser too', () => {
+    fc.assert(
+      fc.property(edits, (changes) => {
+        let text = base;
+        for (const { at, remove, insert } of changes) {
+          const k = Math.min(at, text.length);
+          text = text.slice(0, k) + insert + text.slice(k + remove);
+        }
+        const result = readBytes(text);
+        const other = XMLValidator.validate(text);
+        if (result.refused || result.problems.some((p) => p.severity === 'warning')) {
+          return;
+        }
+        if (other !== true && /Multiple possible root nodes/.test(other.err.msg)) {
+          return; // appended fragments: the reader accepts them on purpose
+        }
+        assert.equal(other, true, `${JSON.stringify(text)} -> ${JSON.stringify(other)}`);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
