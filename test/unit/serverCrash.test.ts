@@ -7,7 +7,7 @@ import { generateSigningKey, writeKeyFile } from '../../src/server/signingKey';
 import { makeTrackedLink } from '../../src/server/trackedLink';
 import { getStatus, parseTrackerFile, startServeProcess } from './serverTestSupport';
 
-describe('server crash (SIGKILL under load)', function () {
+describe('server process killed or stopped under load', function () {
   this.timeout(60_000);
 
   it('keeps every acknowledged click, stays importable, and keeps cut-off bytes aside', async () => {
@@ -78,5 +78,58 @@ describe('server crash (SIGKILL under load)', function () {
       );
       assert.match(second.log(), /moved \d+ bytes to /);
     }
+  });
+
+  it('on SIGINT under load answers or refuses what is in flight and keeps every 302', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'sigint-'));
+    const keyFile = path.join(folder, 'link.key');
+    const key = generateSigningKey();
+    await writeKeyFile(keyFile, key);
+    const server = await startServeProcess([
+      ...['--folder', folder, '--reg-name', 'ABC Ltd', '--key-file', keyFile, '--port', '0'],
+    ]);
+    const acknowledged: string[] = [];
+    const statuses = new Set<number>();
+    let stopped = false;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const lanes = Array.from({ length: 16 }, async (_, lane) => {
+      for (let i = 0; !stopped; i++) {
+        const contactId = `${lane}-${i}`;
+        const link = makeTrackedLink(
+          server.url,
+          { template: 'Stop', contactId, linkName: 'L', target: 'https://example.org/' },
+          key,
+        );
+        const status = await getStatus(link, agent).catch(() => 0);
+        statuses.add(status);
+        if (status === 302) {
+          acknowledged.push(contactId);
+        } else {
+          stopped = true; // refused or connection closed: the server is going away
+        }
+      }
+    });
+    while (acknowledged.length < 200) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    server.child.kill('SIGINT');
+    assert.strictEqual(await server.exited, 0, server.log());
+    stopped = true;
+    await Promise.all(lanes);
+    agent.destroy();
+
+    assert.deepStrictEqual(
+      [...statuses].filter((s) => ![0, 302, 503].includes(s)),
+      [],
+    );
+    const ids = parseTrackerFile(path.join(folder, 'Tracker_ABC Ltd.xml')).map((c) => c.ContactID);
+    assert.strictEqual(new Set(ids).size, ids.length, 'a click was written twice');
+    assert.deepStrictEqual(
+      acknowledged.filter((id) => !ids.includes(id)),
+      [],
+      'acknowledged clicks missing',
+    );
+    assert.match(server.log(), /SIGINT: stopping/);
+    assert.match(server.log(), /stopped; \d+ clicks recorded/);
   });
 });
