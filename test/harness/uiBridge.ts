@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
 
 export const UI_BRIDGE_ENV = 'LINK_TRACKING_UI_BRIDGE';
 
@@ -69,17 +69,18 @@ export class UiBridge {
   private dispatch(op: string, args: unknown[]): Promise<unknown> {
     const handlers: Record<string, Handler> = {
       treeRows: (page, viewTitle: string) => treeRows(page, viewTitle),
+      allTreeRows: (page, viewTitle: string) => allTreeRows(page, viewTitle),
       viewTitles: (page) => viewTitles(page),
       elementTexts: (page, selector: string) => page.locator(selector).allInnerTexts(),
       elementAttributes: (page, selector: string, name: string) =>
         page
           .locator(selector)
           .evaluateAll((elements, n) => elements.map((e) => e.getAttribute(n) ?? ''), name),
-      webviewText: async (page, title?: string) => {
+      webviewText: async (page, title?: string | null) => {
         const frame = await findWebviewFrame(page, title);
         return frame.locator('body').innerText();
       },
-      webviewQuery: async (page, selector: string, title?: string) => {
+      webviewQuery: async (page, selector: string, title?: string | null) => {
         const frame = await findWebviewFrame(page, title);
         return frame.locator(selector).allInnerTexts();
       },
@@ -121,31 +122,89 @@ async function viewTitles(page: Page): Promise<string[]> {
     .evaluateAll((titles) => titles.map((t) => (t.textContent ?? '').trim()));
 }
 
-/** The rendered rows of the tree in the view pane whose header title matches (any case). */
-async function treeRows(page: Page, viewTitle: string): Promise<TreeRow[]> {
-  const panes = page.locator('.split-view-view .pane').filter({
-    has: page.locator('.pane-header h3.title', { hasText: viewTitleMatcher(viewTitle) }),
-  });
-  if ((await panes.count()) === 0) {
+function findPane(page: Page, viewTitle: string): Locator {
+  return page
+    .locator('.split-view-view .pane')
+    .filter({
+      has: page.locator('.pane-header h3.title', { hasText: viewTitleMatcher(viewTitle) }),
+    })
+    .first();
+}
+
+async function paneOrThrow(page: Page, viewTitle: string): Promise<Locator> {
+  const pane = findPane(page, viewTitle);
+  if ((await pane.count()) === 0) {
     const known = (await viewTitles(page)).join(', ') || 'none';
     throw new Error(`UI bridge: no view titled '${viewTitle}' is shown (shown: ${known})`);
   }
-  return panes
-    .first()
-    .locator('.pane-body .monaco-list-row')
-    .evaluateAll((rows) =>
-      rows.map((row) => {
-        const text = (selector: string) => (row.querySelector(selector)?.textContent ?? '').trim();
-        const expanded = row.getAttribute('aria-expanded');
-        return {
+  return pane;
+}
+
+/** The rows of a pane's tree that are in the DOM, by their index in the whole list. */
+async function renderedRows(pane: Locator): Promise<Map<number, TreeRow>> {
+  const rows = await pane.locator('.pane-body .monaco-list-row').evaluateAll((elements) =>
+    elements.map((row) => {
+      const text = (selector: string) => (row.querySelector(selector)?.textContent ?? '').trim();
+      const expanded = row.getAttribute('aria-expanded');
+      return {
+        index: Number(row.getAttribute('data-index') ?? '0'),
+        row: {
           label: text('.label-name'),
           description: text('.label-description'),
           ariaLabel: row.getAttribute('aria-label') ?? '',
           level: Number(row.getAttribute('aria-level') ?? '1'),
           expanded: expanded === null ? undefined : expanded === 'true',
-        };
-      }),
-    );
+        },
+      };
+    }),
+  );
+  return new Map(rows.map(({ index, row }) => [index, row]));
+}
+
+function inOrder(rows: Map<number, TreeRow>): TreeRow[] {
+  return [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+}
+
+/** The rendered rows of the tree in the view pane whose header title matches (any case). */
+async function treeRows(page: Page, viewTitle: string): Promise<TreeRow[]> {
+  return inOrder(await renderedRows(await paneOrThrow(page, viewTitle)));
+}
+
+/**
+ * Every row of the tree, also those scrolled out of view: trees only render the rows in view,
+ * so this scrolls the tree from top to bottom with the mouse wheel, collecting rows, and leaves
+ * it scrolled to the top.
+ */
+async function allTreeRows(page: Page, viewTitle: string): Promise<TreeRow[]> {
+  const pane = await paneOrThrow(page, viewTitle);
+  const list = pane.locator('.pane-body .monaco-list').first();
+  const box = await list.boundingBox();
+  if (!box) {
+    return []; // The pane is collapsed: nothing is shown.
+  }
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await scrollToTop(page, pane, box.height);
+
+  const rows = new Map<number, TreeRow>();
+  for (let unchanged = 0; unchanged < 3;) {
+    const before = rows.size;
+    for (const [index, row] of await renderedRows(pane)) {
+      rows.set(index, row);
+    }
+    unchanged = rows.size === before ? unchanged + 1 : 0;
+    await page.mouse.wheel(0, box.height * 0.7);
+    await page.waitForTimeout(60);
+  }
+  await scrollToTop(page, pane, box.height);
+  return inOrder(rows);
+}
+
+/** Wheels up a page at a time until the first row is rendered (the list's own limit). */
+async function scrollToTop(page: Page, pane: Locator, pageHeight: number): Promise<void> {
+  for (let i = 0; i < 500 && !(await renderedRows(pane)).has(0); i++) {
+    await page.mouse.wheel(0, -pageHeight * 3);
+    await page.waitForTimeout(40);
+  }
 }
 
 function viewTitleMatcher(title: string): RegExp {
@@ -181,7 +240,9 @@ async function webviewFrames(page: Page): Promise<WebviewFrame[]> {
   return found;
 }
 
-async function findWebviewFrame(page: Page, title?: string): Promise<Frame> {
+async function findWebviewFrame(page: Page, requested?: string | null): Promise<Frame> {
+  // JSON turns an argument left out into null.
+  const title = requested ?? undefined;
   const frames = await webviewFrames(page);
   const match = title === undefined ? frames[0] : frames.find((w) => w.title === title);
   if (!match) {

@@ -9,6 +9,8 @@
 //   treeRows(viewTitle)              rows of a tree view: { label, description, ariaLabel,
 //                                    level, expanded }; only rendered (visible) rows
 //   treeRowLabels(viewTitle)         just the labels of those rows
+//   allTreeRows(viewTitle)           every row, also those scrolled out of view (scrolls the
+//                                    tree through with the mouse wheel, leaves it at the top)
 //   webviewText(title?)              innerText of the body of a visible webview (by panel title,
 //                                    or the first visible one)
 //   webviewQuery(selector, title?)   innerText of each element matching a CSS selector inside it
@@ -84,6 +86,8 @@ function call<T>(op: string, ...args: unknown[]): Promise<T> {
 export const viewTitles = () => call<string[]>('viewTitles');
 
 export const treeRows = (viewTitle: string) => call<TreeRow[]>('treeRows', viewTitle);
+
+export const allTreeRows = (viewTitle: string) => call<TreeRow[]>('allTreeRows', viewTitle);
 
 export async function treeRowLabels(viewTitle: string): Promise<string[]> {
   return (await treeRows(viewTitle)).map((row) => row.label);
