@@ -141,11 +141,15 @@ class ResultBuilder {
   result(summary: ScanSummary, encoding: string, byteBase: number, firstLine: number): ReadResult {
     const problems = this.problems;
     if (summary.cutOff) {
-      const { name, start } = summary.cutOff;
+      const { name, start, zeroBytes } = summary.cutOff;
+      const zeros = zeroBytes ? ' (the file ends in zero bytes, as a crash can leave it)' : '';
       const message = name
-        ? `The last entry <${name}> (line ${start.line}) is cut off by the end of the file; ` +
-          'it was not imported'
-        : `The file ends inside unfinished markup (line ${start.line}); it was not read`;
+        ? `The last entry <${name}> (line ${start.line}) is cut off by the end of the ` +
+          `file${zeros}; it was not imported`
+        : zeroBytes
+          ? `The file ends in zero bytes from line ${start.line}, as a crash can leave it; ` +
+            'they were not read'
+          : `The file ends inside unfinished markup (line ${start.line}); it was not read`;
       problems.push({ ...start, severity: 'warning', message, end: summary.end });
     } else if (summary.unclosed.length > 0) {
       const tags = summary.unclosed

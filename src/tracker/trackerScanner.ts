@@ -55,7 +55,7 @@ export interface Refusal {
 export interface ScanSummary {
   refused?: Refusal;
   /** The last entry, cut off by the end of the text. */
-  cutOff?: { name: string; start: Position };
+  cutOff?: { name: string; start: Position; zeroBytes: boolean };
   /** Elements still open at the end (outermost first), other than a cut-off entry. */
   unclosed: { name: string; start: Position }[];
   /** Position just past the last character. */
@@ -157,6 +157,7 @@ export class TrackerScanner {
   private rootName: string | undefined;
   private strayEndTag: { at: Position; name: string } | undefined;
   private partialAt: number | undefined;
+  private zeroTail = false;
   private refusal: Refusal | undefined;
 
   // The resume point: just past the last complete entry (and its line break).
@@ -234,9 +235,10 @@ export class TrackerScanner {
         (this.entryDepth === undefined && el.fieldCount > 0),
     );
     if (cutIndex >= 0) {
-      summary.cutOff = { name: this.stack[cutIndex].name, start: this.stack[cutIndex].start };
+      const { name, start } = this.stack[cutIndex];
+      summary.cutOff = { name, start, zeroBytes: this.zeroTail };
     } else if (this.partialAt !== undefined) {
-      summary.cutOff = { name: '', start: this.pos(this.partialAt) };
+      summary.cutOff = { name: '', start: this.pos(this.partialAt), zeroBytes: this.zeroTail };
     }
     const containers = cutIndex >= 0 ? this.stack.slice(0, cutIndex) : this.stack;
     summary.unclosed = containers.map((el) => ({ name: el.name, start: el.start }));
@@ -452,11 +454,16 @@ export class TrackerScanner {
   private text(i: number): boolean {
     const buf = this.buf;
     let end = buf.indexOf('<', i);
+    let zeroFrom = -1;
     if (end < 0) {
       if (!this.final) {
         return this.waitOrCutOff(i);
       }
       end = buf.length;
+      zeroFrom = zeroTailStart(buf, i);
+      if (zeroFrom >= 0) {
+        end = zeroFrom;
+      }
     }
     const top = this.stack[this.stack.length - 1];
     if (!top) {
@@ -472,6 +479,12 @@ export class TrackerScanner {
       if (end === buf.length && !isSpace(buf, i, end)) {
         this.partialAt = i;
       }
+    }
+    if (zeroFrom >= 0) {
+      this.zeroTail = true;
+      this.partialAt = zeroFrom;
+      this.i = buf.length;
+      return false;
     }
     this.i = end;
     return true;
@@ -733,6 +746,11 @@ export class TrackerScanner {
     if (problem === 'eof') {
       return this.waitOrCutOff(i);
     }
+    if (zeroTailStart(this.buf, problem.index) === problem.index) {
+      // Zero bytes up to the end of what has been read: wait to see whether more follow.
+      this.zeroTail = this.final;
+      return this.waitOrCutOff(i);
+    }
     throw new ScanError(problem.index, problem.message);
   }
 
@@ -838,6 +856,25 @@ export class TrackerScanner {
     });
     return { name: 'Click', start, startTagEnd, end: this.pos(end), fields };
   }
+}
+
+/**
+ * Where the zero bytes begin when the text from `from` on is only zero bytes and white space
+ * (what a crash can leave at the end of a file whose size grew before its data was written),
+ * else -1.
+ */
+function zeroTailStart(buf: string, from: number): number {
+  const zero = buf.indexOf('\0', from);
+  if (zero < 0) {
+    return -1;
+  }
+  for (let k = zero; k < buf.length; k++) {
+    const c = buf.charCodeAt(k);
+    if (c !== 0 && c !== 32 && c !== 10 && c !== 9 && c !== 13) {
+      return -1;
+    }
+  }
+  return zero;
 }
 
 function isSpace(buf: string, start: number, end: number): boolean {

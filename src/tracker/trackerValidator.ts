@@ -212,11 +212,13 @@ function endDiagnostics(summary: ScanSummary, text: string, lines: Lines): Track
     return [{ code, severity: 'error', message, start, end }];
   }
   if (summary.cutOff) {
-    const { name, start } = summary.cutOff;
+    const { name, start, zeroBytes } = summary.cutOff;
     const message = name
       ? `The entry <${name}> is cut off by the end of the file (an append that never ` +
         'finished); an import skips it'
-      : 'The file ends inside unfinished markup';
+      : zeroBytes
+        ? 'The file ends in zero bytes, as a crash can leave it'
+        : 'The file ends inside unfinished markup';
     return [{ code: 'cut-off-entry', severity: 'warning', message, start, end: summary.end }];
   }
   if (summary.unclosed.length === 0) {

@@ -603,3 +603,52 @@ describe('trackerReader: never laxer than fast-xml-parser (property)', () => {
     );
   });
 });
+
+describe('trackerReader: zero bytes left by a crash', () => {
+  const entries = formatClick(click()) + formatClick(click({ contactId: '2' }));
+  const cases: [string, string, number, string][] = [
+    [
+      'after the root end tag',
+      `<Tracker>\n${entries}</Tracker>\n\0\0\0\0`,
+      17,
+      'ends in zero bytes from line 17',
+    ],
+    [
+      'inside an entry',
+      `<Tracker>\n${entries}  <Click>\n    <Link\0\0\0\n\0`,
+      16,
+      '<Click> (line 16) is cut off',
+    ],
+    [
+      'inside a value',
+      `<Tracker>\n${entries}  <Click>\n    <LinkName>Bo\0\0`,
+      16,
+      'ends in zero bytes',
+    ],
+  ];
+  for (const [title, text, line, message] of cases) {
+    it(`${title}: the complete entries are read, the rest reported with its line`, async () => {
+      const result = readBytes(text);
+      assert.equal(result.refused, undefined, result.refused?.message);
+      assert.deepEqual(
+        result.entries.map((e) => e.contactId),
+        ['1042', '2'],
+      );
+      assert.equal(result.problems.length, 1);
+      assert.equal(result.problems[0].severity, 'warning');
+      assert.equal(result.problems[0].line, line);
+      assert.ok(result.problems[0].message.includes(message), result.problems[0].message);
+      const path = join(tmp, 'zeros.xml');
+      writeFileSync(path, text);
+      assert.deepEqual(
+        withoutBatches(await readStreamed(path, { dateOrder: 'dmy', chunkSize: 3 })),
+        result,
+      );
+    });
+  }
+
+  it('zero bytes followed by more markup are not well-formed', () => {
+    const result = readBytes(`<Tracker>\n${entries}\0\0</Tracker>\n`);
+    assert.ok(result.refused?.message.includes('U+0000'));
+  });
+});
