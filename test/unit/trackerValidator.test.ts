@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Position } from '../../src/tracker/trackerEntry';
+import { decodeTracker, readTracker } from '../../src/tracker/trackerReader';
 import {
   validateTracker,
   type TextEditSpec,
@@ -251,4 +252,57 @@ describe('trackerValidator', () => {
     assert.equal(result.entries.length, clicks.length);
     assert.ok(ms < 2000, `${ms} ms`);
   });
+});
+
+describe('trackerValidator agrees with the importer on the whole corpus', () => {
+  const manifest = JSON.parse(readFileSync(join(CORPUS, 'expected.json'), 'utf8')) as Record<
+    string,
+    { file?: string; dateOrder?: 'dmy' | 'mdy'; firstLine?: number }
+  >;
+  for (const [name, expected] of Object.entries(manifest)) {
+    if (name.startsWith('_') || expected.firstLine) {
+      continue;
+    }
+    it(name, () => {
+      const dateOrder = expected.dateOrder ?? 'dmy';
+      const bytes = readFileSync(join(CORPUS, expected.file ?? name));
+      const read = readTracker(bytes, { dateOrder });
+      const decoded = decodeTracker(bytes);
+      if (!decoded.ok) {
+        assert.ok(read.refused);
+        return;
+      }
+      const result = validateTracker(decoded.text, { dateOrder });
+      const refusal = result.diagnostics.find(
+        (d) => d.code === 'not-well-formed' || d.code === 'doctype',
+      );
+      assert.deepEqual(
+        refusal && [refusal.start.line, refusal.start.column],
+        read.refused && [read.refused.line, read.refused.column],
+      );
+      if (read.refused) {
+        return;
+      }
+      // One error per reason in the editor; one problem per skipped entry in the import.
+      const errorLines = new Set(
+        result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.start.line),
+      );
+      const problemLines = read.problems.filter((p) => p.severity === 'error').map((p) => p.line);
+      assert.ok(
+        problemLines.every((line) => errorLines.has(line)),
+        `${[...errorLines]} / ${problemLines}`,
+      );
+      assert.equal(
+        result.diagnostics.filter(
+          (d) => d.code === 'cut-off-entry' || d.code === 'missing-root-end',
+        ).length,
+        read.problems.filter((p) => p.severity === 'warning').length,
+      );
+      const good = result.entries.filter((e) => e.date !== undefined);
+      assert.deepEqual(
+        good.map((e) => [e.start.line, e.contactId, e.date, e.time]),
+        read.entries.map((e) => [e.line, e.contactId, e.date, e.time]),
+      );
+    });
+  }
 });
