@@ -74,7 +74,9 @@
   function row(data) {
     const tr = document.createElement('tr');
     tr.appendChild(cell(data.template));
-    tr.appendChild(cell(data.date));
+    const date = cell(data.date);
+    date.className = 'date';
+    tr.appendChild(date);
     tr.appendChild(linkCell(data.link));
     const email = cell(data.email);
     email.title = data.name;

@@ -234,12 +234,57 @@ describe('Contacts, clients and tracked emails', function () {
     assert.ok(clients.includes('No client'), clients.join(', '));
   });
 
+  it('pages a contact with 600 tracked emails: 500 first, then "Show 500 more"', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'paging-'));
+    const clicks = Array.from({ length: 600 }, (_, i) => {
+      const day = String(1 + Math.floor(i / 100)).padStart(2, '0');
+      const time = `${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00`;
+      const template = `Paging ${String(i).padStart(3, '0')}`;
+      return `<Click><EmailTemplate>${template}</EmailTemplate><ContactID>3999</ContactID><LinkName>x</LinkName><Date>2026-01-${day}</Date><Time>${time}</Time></Click>`;
+    });
+    const tracker = path.join(folder, 'Tracker_Paging.xml');
+    fs.writeFileSync(tracker, `<Tracker regName="Paging">\n${clicks.join('\n')}\n</Tracker>\n`);
+    const csv = path.join(folder, 'paging.csv');
+    fs.writeFileSync(csv, 'Id,Name,Client\n3999,Zz Paging Person,Zz Paging Client\n');
+    assert.equal((await importWithDialog('linkTracking.importEmailTracking', tracker)).added, 600);
+    assert.equal((await importWithDialog('linkTracking.importContacts', csv)).added, 1);
+
+    await eventually(async () => {
+      const labels = (await treeRows('Contacts')).map((r) => r.label);
+      assert.ok(labels.includes('Zz Paging Person'), labels.join(', '));
+    });
+    await click(`${row('Contacts', 'Zz Paging Person')} .monaco-tl-twistie`);
+    await vscode.commands.executeCommand('linkTracking.contacts.focus');
+    // End moves to the tree's last row, which the (virtual) list then renders. The list
+    // recycles row elements, so rows are looked at as a set, not in document order.
+    const rowsAtEnd = async () => {
+      await pressKey('End');
+      return new Map((await treeRows('Contacts')).map((r) => [r.label, r.description]));
+    };
+    await eventually(async () => {
+      const rows = await rowsAtEnd();
+      assert.equal(rows.get('Show 500 more'), '500 of 600', [...rows.keys()].join(', '));
+      assert.equal(rows.get('Paging 100'), '2026-01-02 01:40:00', 'the 500th newest is shown');
+      assert.ok(!rows.has('Paging 099'), 'the 501st is not');
+    });
+
+    await pressKey('Enter');
+    await eventually(async () => {
+      const rows = await rowsAtEnd();
+      assert.equal(rows.get('Paging 000'), '2026-01-01 00:00:00', [...rows.keys()].join(', '));
+      assert.ok(!rows.has('Show 500 more'), 'all 600 are shown');
+    });
+    await screenshot('contacts-tree-paged');
+  });
+
   it('gives an unknown contact its name when the directory provides it', async () => {
     const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'contacts-')), 'more.csv');
     fs.writeFileSync(csv, 'Id,First Name,Last Name,Email\n3003,Carl,Later,carl@example.org\n');
     const result = await importWithDialog('linkTracking.importContacts', csv);
     assert.equal(result.added, 1);
+    await vscode.commands.executeCommand('linkTracking.contacts.focus');
     await eventually(async () => {
+      await pressKey('Home');
       const labels = (await treeRows('Contacts')).map((r) => r.label);
       assert.ok(labels.includes('Carl Later'), labels.join(', '));
       assert.ok(!labels.includes('Contact 3003'), labels.join(', '));
