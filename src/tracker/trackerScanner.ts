@@ -116,8 +116,8 @@ const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '
 // The canonical entry the server writes, matched whole so that a large file of them is read
 // without the general tokenizer. Values hold no markup or line break; anything else (and any
 // entry that is not good) goes through the general path, which has the positions for reports.
-// The writer escapes '&' and '>', so excluding them keeps references and ']]>' out too.
-const VALUE = '([^<>&\\r\\n\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*)';
+// The writer escapes '>', so excluding it keeps ']]>' out; references are resolved after.
+const VALUE = '([^<>\\r\\n\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*)';
 const CANONICAL_SOURCE =
   `<Click>\\r?\\n[ \\t]*<EmailTemplate>${VALUE}</EmailTemplate>\\r?\\n` +
   `[ \\t]*<ContactID>${VALUE}</ContactID>\\r?\\n[ \\t]*<LinkName>${VALUE}</LinkName>\\r?\\n` +
@@ -502,32 +502,11 @@ export class TrackerScanner {
         throw new ScanError(start + cdataEnd, "']]>' is not allowed in text", undefined, 3);
       }
     }
-    let amp = raw.indexOf('&');
-    if (amp < 0) {
-      return raw;
+    const resolved = resolveReferences(raw);
+    if (typeof resolved !== 'string') {
+      throw new ScanError(start + resolved.at, resolved.message, undefined, resolved.length);
     }
-    let out = '';
-    let from = 0;
-    while (amp >= 0) {
-      out += raw.slice(from, amp);
-      REFERENCE.lastIndex = amp;
-      const m = REFERENCE.exec(raw);
-      if (!m) {
-        const name = /^&([^\s&;<]{1,40});/.exec(raw.slice(amp));
-        const message = name
-          ? `Unknown entity &${name[1]}; (only the five XML entities and &#...; are allowed)`
-          : "'&' must be written as &amp;";
-        throw new ScanError(start + amp, message);
-      }
-      const code = m[1] ? -1 : m[2] ? parseInt(m[2], 10) : parseInt(m[3], 16);
-      if (code !== -1 && !isXmlChar(code)) {
-        throw new ScanError(start + amp, `${m[0]} is not a character XML allows`, undefined, 3);
-      }
-      out += m[1] ? PREDEFINED[m[1]] : String.fromCodePoint(code);
-      from = amp + m[0].length;
-      amp = raw.indexOf('&', from);
-    }
-    return out + raw.slice(from);
+    return resolved;
   }
 
   /** The text between two indices, refused when it holds a character XML cannot carry. */
@@ -794,9 +773,10 @@ export class TrackerScanner {
       return false;
     }
     const whole = m[0];
-    const template = trimXmlSpace(m[1]);
-    const contactId = trimXmlSpace(m[2]);
-    if (template === '' || contactId === '') {
+    const template = canonicalValue(m[1]);
+    const contactId = canonicalValue(m[2]);
+    const linkName = canonicalValue(m[3]);
+    if (!template || !contactId || linkName === undefined) {
       return false;
     }
     const dateTime = normaliseClickDateTime(m[4], m[5], this.options.dateOrder);
@@ -815,7 +795,7 @@ export class TrackerScanner {
     const entry: TrackerEntry = {
       template,
       contactId,
-      linkName: trimXmlSpace(m[3]),
+      linkName,
       date: dateTime.value.date,
       time: dateTime.value.time,
       line: start.line,
@@ -847,9 +827,10 @@ export class TrackerScanner {
       const value = m[n + 1];
       const lead = value.length - value.replace(/^[ \t]+/, '').length;
       const trail = value.length - value.replace(/[ \t]+$/, '').length;
+      const resolved = resolveReferences(value);
       fields[kind] = {
         name,
-        value,
+        value: typeof resolved === 'string' ? resolved : value,
         start: this.pos(from + lead),
         end: this.pos(Math.max(from + lead, to - trail)),
       };
@@ -875,6 +856,42 @@ function zeroTailStart(buf: string, from: number): number {
     }
   }
   return zero;
+}
+
+/** Text with its character and entity references resolved, or what is wrong with one. */
+function resolveReferences(raw: string): string | { at: number; message: string; length: number } {
+  let amp = raw.indexOf('&');
+  if (amp < 0) {
+    return raw;
+  }
+  let out = '';
+  let from = 0;
+  while (amp >= 0) {
+    out += raw.slice(from, amp);
+    REFERENCE.lastIndex = amp;
+    const m = REFERENCE.exec(raw);
+    if (!m) {
+      const name = /^&([^\s&;<]{1,40});/.exec(raw.slice(amp));
+      const message = name
+        ? `Unknown entity &${name[1]}; (only the five XML entities and &#...; are allowed)`
+        : "'&' must be written as &amp;";
+      return { at: amp, message, length: 1 };
+    }
+    const code = m[1] ? -1 : m[2] ? parseInt(m[2], 10) : parseInt(m[3], 16);
+    if (code !== -1 && !isXmlChar(code)) {
+      return { at: amp, message: `${m[0]} is not a character XML allows`, length: m[0].length };
+    }
+    out += m[1] ? PREDEFINED[m[1]] : String.fromCodePoint(code);
+    from = amp + m[0].length;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
+}
+
+/** A canonical value with its references resolved; undefined sends the entry the slow way. */
+function canonicalValue(raw: string): string | undefined {
+  const resolved = raw.indexOf('&') < 0 ? raw : resolveReferences(raw);
+  return typeof resolved === 'string' ? trimXmlSpace(resolved) : undefined;
 }
 
 function isSpace(buf: string, start: number, end: number): boolean {

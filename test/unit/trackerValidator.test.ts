@@ -306,3 +306,11 @@ describe('trackerValidator agrees with the importer on the whole corpus', () => 
     });
   }
 });
+
+describe('trackerValidator: escaped values', () => {
+  it('shows values with their references resolved', () => {
+    const text = formatTrackerFile('X', [click({ template: 'Q&A <b>', linkName: '"x"' })]);
+    const [entry] = validate(text).entries;
+    assert.deepEqual([entry.template, entry.linkName], ['Q&A <b>', '"x"']);
+  });
+});
