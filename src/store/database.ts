@@ -57,23 +57,38 @@ export class TrackingDatabase {
       const db = new SQL.Database(bytes);
       const reason = unusableReason(db);
       if (!reason) {
-        return new TrackingDatabase(db, file, undefined, undefined).migrate();
+        return new TrackingDatabase(db, file, undefined, undefined).tune().migrate();
       }
       db.close();
       const aside = await renameAside(file);
-      return new TrackingDatabase(new SQL.Database(), file, aside, reason).migrate();
+      return new TrackingDatabase(new SQL.Database(), file, aside, reason).tune().migrate();
     }
-    return new TrackingDatabase(new SQL.Database(), file, undefined, undefined).migrate();
+    return new TrackingDatabase(new SQL.Database(), file, undefined, undefined).tune().migrate();
   }
 
   /** A database that lives only in memory (tests, dry runs). */
   static async openInMemory(wasmPath: string): Promise<TrackingDatabase> {
     const SQL = await loadSqlJs(wasmPath);
-    return new TrackingDatabase(new SQL.Database(), undefined, undefined, undefined).migrate();
+    const database = new TrackingDatabase(new SQL.Database(), undefined, undefined, undefined);
+    return database.tune().migrate();
   }
 
   get schemaVersion(): number {
     return readUserVersion(this.db);
+  }
+
+  /**
+   * The database lives in sql.js's in-memory file system and reaches the disk only through
+   * save(), so journaling to that in-memory file buys nothing: keep the rollback journal in
+   * memory and let a big transaction hold its pages in the cache instead of spilling them.
+   * Together these halve the cost of a million-click import.
+   */
+  private tune(): this {
+    this.db.exec(
+      'PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; ' +
+        'PRAGMA cache_spill = OFF; PRAGMA cache_size = -65536;',
+    );
+    return this;
   }
 
   private migrate(): this {

@@ -33,4 +33,10 @@ export const migrations: readonly string[] = [
     client TEXT NOT NULL DEFAULT ''
   );
   `,
+  // 2: no index on (date, time). Every view reads clicks by contact (the primary key); only the
+  // CLI lists all clicks by date, and it can sort them. The index cost about a third of the
+  // import time and almost half of the database size at a million clicks.
+  `
+  DROP INDEX IF EXISTS clicks_by_date;
+  `,
 ];

@@ -99,6 +99,8 @@ describe('TrackingDatabase', () => {
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]
       .values.flat();
     assert.deepEqual(tables, ['clicks', 'contacts', 'imports', 'unrelated']);
+    const dateIndex = database.db.exec("SELECT 1 FROM sqlite_master WHERE name = 'clicks_by_date'");
+    assert.equal(dateIndex.length, 0, 'migration 2 dropped the date index');
     database.close();
   });
 
