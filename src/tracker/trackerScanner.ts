@@ -90,6 +90,8 @@ interface OpenElement {
   fieldCount: number;
   conflicts: FieldKind[];
   hasChildElement: boolean;
+  /** An entry was found inside: this is a container (a root with header attributes, say). */
+  containsEntry: boolean;
   text: string;
 }
 
@@ -654,6 +656,7 @@ export class TrackerScanner {
       fieldCount: 0,
       conflicts: [],
       hasChildElement: false,
+      containsEntry: false,
       text: '',
     };
     if (m[2]) {
@@ -741,9 +744,18 @@ export class TrackerScanner {
       this.addField(parent, kind, el.name, el.text, contentStart, endTagStart);
     }
 
+    if (el.containsEntry) {
+      if (parent) {
+        parent.containsEntry = true;
+      }
+      return;
+    }
     const isEntry = el.fieldCount >= 2 || this.entryNames.has(el.name);
     if (!isEntry) {
       return;
+    }
+    if (parent) {
+      parent.containsEntry = true;
     }
     this.entryNames.add(el.name);
     this.entryDepth = this.stack.length;
@@ -809,6 +821,9 @@ export class TrackerScanner {
       this.line += CANONICAL_LINES;
       this.lineStart = i + whole.lastIndexOf('\n') + 1;
       this.counted = end;
+    }
+    if (parent) {
+      parent.containsEntry = true;
     }
     this.entryNames.add('Click');
     this.entryDepth = this.stack.length;

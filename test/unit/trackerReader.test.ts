@@ -276,6 +276,16 @@ describe('trackerReader: entries and fields', () => {
     );
   });
 
+  it('an element holding entries is a container, even with field-like attributes', () => {
+    const text = `<Export Date="2026-03-14" Time="10:00">\n${formatClick(click())}</Export>\n`;
+    const result = readBytes(text);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(
+      result.entries.map((e) => e.line),
+      [2],
+    );
+  });
+
   it('a single entry may be the whole document', () => {
     const text = formatClick(click()).trim();
     assert.equal(readBytes(text).entries.length, 1);
