@@ -58,17 +58,19 @@ export function describeEntry(entry: EntryInfo, contact: DirectoryContact | unde
     `Email template: ${md(entry.template ?? '(missing)')}`,
     `Link name: ${md(entry.linkName ?? '(missing)')}`,
   );
-  lines.push(`Import reads: ${readsAs(entry)}`);
+  lines.push(importLine(entry));
   return lines.join('  \n');
 }
 
-function readsAs(entry: EntryInfo): string {
-  const date = entry.date ?? `unreadable date ${quote(entry.rawDate)}`;
-  const time = entry.time ?? `unreadable time ${quote(entry.rawTime)}`;
-  const reads = `**${md(date)} ${md(time)}**`;
+/** The date and time an import stores, or that it skips the entry (the problems say why). */
+function importLine(entry: EntryInfo): string {
   const written = [entry.rawDate, entry.rawTime].filter((v) => v !== undefined).join(' ');
-  const canonical = [entry.date, entry.time].join(' ');
-  return written && written !== canonical ? `${reads} (written as ${quote(written)})` : reads;
+  const shown = written ? ` (written as ${quote(written)})` : '';
+  if (entry.date === undefined || entry.time === undefined) {
+    return `**An import skips this entry**${shown}`;
+  }
+  const canonical = `${entry.date} ${entry.time}`;
+  return `Import reads: **${md(canonical)}**${written === canonical ? '' : shown}`;
 }
 
 function quote(value: string | undefined): string {
