@@ -54,6 +54,9 @@ interface FileEnd {
   needsEndTag: boolean;
 }
 
+/** Longest time one process keeps the lock while it has clicks to write. */
+const MAX_LOCK_HOLD_MS = 20;
+
 const LOCK_OPTIONS = {
   realpath: false,
   // A lock untouched for this long belongs to a dead process and may be taken over.
@@ -139,51 +142,71 @@ export class TrackerAppender {
   }
 
   private async flushAll(): Promise<void> {
-    // Every click that arrives while a batch is being written joins the next batch.
-    // The writes block the event loop briefly: let it read the requests that came in
-    // meanwhile (setImmediate runs after pending I/O), so that they join this batch.
-    while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
-      const batch = this.waiting;
-      this.waiting = [];
-      try {
-        await this.writeBatch(batch.map((w) => w.click));
-        this.recordedCount += batch.length;
-        this.batchCount++;
-        batch.forEach((w) => w.resolve());
-      } catch (error) {
-        // The file may hold part of the batch; find its end again before the next write.
-        this.expectedSize = -1;
-        batch.forEach((w) => w.reject(error as Error));
+    for (;;) {
+      await this.flushWithLock();
+      // Checked in the same tick as `writing` is cleared, so no click is left waiting.
+      if (this.waiting.length === 0) {
+        this.writing = false;
+        return;
       }
     }
-    this.writing = false;
   }
 
-  private async writeBatch(clicks: ClickFields[]): Promise<void> {
-    const release = await lockFile(this.options.file, this.options.log);
+  /**
+   * Writes batches while clicks keep coming, holding the lock across them for at most
+   * MAX_LOCK_HOLD_MS so that another process on the same file gets its turn.
+   */
+  private async flushWithLock(): Promise<void> {
+    let release: (() => Promise<void>) | undefined;
+    const heldSince = Date.now();
     try {
-      // Checking the end and writing a few KB into the page cache are quick and done
-      // synchronously; the flush can take milliseconds, so it runs in the thread pool while
-      // the event loop reads and checks the clicks of the next batch.
-      const fd = this.handle.fd;
-      if (fstatSync(fd).size !== this.expectedSize) {
-        await this.locateEnd(false);
+      // Every click that arrives while a batch is being written joins the next batch. The
+      // write blocks the event loop briefly: setImmediate lets it first read the requests
+      // that came in meanwhile, so that they join this batch.
+      while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
+        const batch = this.waiting;
+        this.waiting = [];
+        try {
+          release ??= await lockFile(this.options.file, this.options.log);
+          await this.writeBatch(batch.map((w) => w.click));
+          this.recordedCount += batch.length;
+          this.batchCount++;
+          batch.forEach((w) => w.resolve());
+        } catch (error) {
+          // The file may hold part of the batch; find its end again before the next write.
+          this.expectedSize = -1;
+          batch.forEach((w) => w.reject(error as Error));
+        }
+        if (Date.now() - heldSince >= MAX_LOCK_HOLD_MS) {
+          break;
+        }
       }
-      const endTag = `${rootEndTagOf(this.rootName)}\n`;
-      const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
-      for (let done = 0; done < bytes.length;) {
-        done += writeSync(fd, bytes, done, bytes.length - done, this.endTagOffset + done);
-      }
-      const size = this.endTagOffset + bytes.length;
-      if (size < this.expectedSize) {
-        ftruncateSync(fd, size);
-      }
-      await this.handle.datasync();
-      this.endTagOffset = size - this.encode(endTag).length;
-      this.expectedSize = size;
     } finally {
-      await release();
+      await release?.();
     }
+  }
+
+  /** Writes one batch; the caller holds the lock. */
+  private async writeBatch(clicks: ClickFields[]): Promise<void> {
+    // Checking the end and writing a few KB into the page cache are quick and done
+    // synchronously; the flush can take milliseconds, so it runs in the thread pool while
+    // the event loop reads and checks the clicks of the next batch.
+    const fd = this.handle.fd;
+    if (fstatSync(fd).size !== this.expectedSize) {
+      await this.locateEnd(false);
+    }
+    const endTag = `${rootEndTagOf(this.rootName)}\n`;
+    const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
+    for (let done = 0; done < bytes.length;) {
+      done += writeSync(fd, bytes, done, bytes.length - done, this.endTagOffset + done);
+    }
+    const size = this.endTagOffset + bytes.length;
+    if (size < this.expectedSize) {
+      ftruncateSync(fd, size);
+    }
+    await this.handle.datasync();
+    this.endTagOffset = size - this.encode(endTag).length;
+    this.expectedSize = size;
   }
 
   /**
