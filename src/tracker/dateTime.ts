@@ -167,6 +167,11 @@ function roundTime(t: HMS): { time: string; carryDays: number } {
 
 /** Trims XML white space only (space, tab, CR, LF): other characters are part of the value. */
 export function trimXmlSpace(text: string): string {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  if (first > 32 && last > 32) {
+    return text;
+  }
   return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
@@ -198,11 +203,8 @@ export function normaliseClickDateTime(
   order: DateOrder,
 ): DateTimeResult {
   // The canonical form is by far the most common: check it without the general parsers.
-  if (CANONICAL_DATE.test(dateText) && timeText !== undefined && CANONICAL_TIME.test(timeText)) {
-    const [y, mo, d] = [dateText.slice(0, 4), dateText.slice(5, 7), dateText.slice(8, 10)];
-    if (realDate(Number(y), Number(mo), Number(d))) {
-      return { ok: true, value: { date: dateText, time: timeText } };
-    }
+  if (timeText !== undefined && CANONICAL_TIME.test(timeText) && isRealIsoDate(dateText)) {
+    return { ok: true, value: { date: dateText, time: timeText } };
   }
 
   const dateTrimmed = trimXmlSpace(dateText);
@@ -226,6 +228,24 @@ export function normaliseClickDateTime(
   const rounded = roundTime(time);
   const date = rounded.carryDays ? nextDay(parsedDate.date) : parsedDate.date;
   return { ok: true, value: { date: formatDate(date), time: rounded.time } };
+}
+
+// Clicks of one file share few dates: remember the last canonical one found real.
+let lastRealIsoDate = '';
+
+function isRealIsoDate(text: string): boolean {
+  if (text === lastRealIsoDate) {
+    return true;
+  }
+  if (!CANONICAL_DATE.test(text)) {
+    return false;
+  }
+  const [y, mo, d] = [text.slice(0, 4), text.slice(5, 7), text.slice(8, 10)];
+  if (!realDate(Number(y), Number(mo), Number(d))) {
+    return false;
+  }
+  lastRealIsoDate = text;
+  return true;
 }
 
 function describeBadDate(text: string, order: DateOrder): string {
