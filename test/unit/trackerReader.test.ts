@@ -662,3 +662,29 @@ describe('trackerReader: zero bytes left by a crash', () => {
     assert.ok(result.refused?.message.includes('U+0000'));
   });
 });
+
+describe('trackerReader: line breaks', () => {
+  it('counts CR LF and a lone CR as one line break each, whatever the chunk edges', async () => {
+    const lf = formatTrackerFile('X', [
+      click(),
+      click({ contactId: '2' }),
+      click({ contactId: '3' }),
+    ]);
+    for (const eol of ['\r\n', '\r']) {
+      const text = lf.replace(/\n/g, eol);
+      const inMemory = readBytes(text);
+      assert.deepEqual(
+        inMemory.entries.map((e) => e.line),
+        [3, 10, 17],
+        JSON.stringify(eol),
+      );
+      assert.equal(inMemory.completeLines, 24);
+      const path = join(tmp, 'eol.xml');
+      writeFileSync(path, text);
+      for (const chunkSize of [1, 2, 5, 9]) {
+        const streamed = await readStreamed(path, { dateOrder: 'dmy', chunkSize });
+        assert.deepEqual(withoutBatches(streamed), inMemory, `${JSON.stringify(eol)} ${chunkSize}`);
+      }
+    }
+  });
+});
