@@ -163,5 +163,12 @@
   });
 
   showSortState();
+  // The filter box takes the keyboard first: typing filters at once, Tab reaches the headers.
+  filter.focus();
+  window.addEventListener('focus', () => {
+    if (!document.activeElement || document.activeElement === document.body) {
+      filter.focus();
+    }
+  });
   query();
 })();

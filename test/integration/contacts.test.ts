@@ -210,6 +210,54 @@ describe('Contacts, clients and tracked emails', function () {
     await screenshot('tracked-emails-high-contrast');
   });
 
+  it('filters and sorts the table from the keyboard', async () => {
+    await vscode.commands.executeCommand('linkTracking.showTrackedEmails', { contactId: '3001' });
+    const templates = () => webviewQuery('tbody td:first-child', GRACE_PANEL);
+    await eventually(async () => assert.equal((await templates()).length, 3));
+    // Into the page as a person would: click its filter box, then type.
+    await click(
+      'iframe.webview >> internal:control=enter-frame >> ' +
+        `iframe#active-frame[title="${GRACE_PANEL}"] >> internal:control=enter-frame >> #filter`,
+    );
+    await typeText('autumn');
+    await eventually(async () => assert.deepEqual(await templates(), ['Autumn Offers']));
+    assert.deepEqual(await webviewQuery('#summary', GRACE_PANEL), ['1 tracked email']);
+
+    await pressKey('Control+a');
+    await pressKey('Backspace');
+    await eventually(async () => assert.equal((await templates()).length, 3));
+    await pressKey('Tab'); // from the filter box to the first column header
+    await pressKey('Enter');
+    await eventually(async () =>
+      assert.deepEqual(await templates(), ['Autumn Offers', 'Summer Newsletter', 'Winter Update']),
+    );
+    assert.deepEqual(await webviewQuery('th[aria-sort="ascending"]', GRACE_PANEL), [
+      'Template Name',
+    ]);
+    await pressKey('Enter');
+    await eventually(async () =>
+      assert.deepEqual(await templates(), ['Winter Update', 'Summer Newsletter', 'Autumn Offers']),
+    );
+  });
+
+  it('opens a web link of the table in the browser through the extension', async () => {
+    const sandbox = sinon.createSandbox();
+    const openExternal = sandbox.stub(vscode.env, 'openExternal').resolves(true);
+    try {
+      await click(
+        'iframe.webview >> internal:control=enter-frame >> ' +
+          `iframe#active-frame[title="${GRACE_PANEL}"] >> internal:control=enter-frame >> ` +
+          'button.link',
+      );
+      await eventually(() => assert.equal(openExternal.callCount, 1));
+      const target = openExternal.firstCall.args[0];
+      assert.equal(target.scheme, 'https');
+      assert.equal(target.toString(true), 'https://example.com/offers?season=autumn&ref=mail');
+    } finally {
+      sandbox.restore();
+    }
+  });
+
   it('Find Clients selects the client and shows the tracked emails of all its contacts', async () => {
     await findByTyping('linkTracking.findClients', 'Fixture Clients', /Fixture Clients Ltd/);
     await eventually(async () => {
