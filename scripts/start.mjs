@@ -22,13 +22,14 @@ const codeServer = require('../test/harness/codeServer.ts');
 const { workbenchUrl } = require('../test/harness/browser.ts');
 
 const samples = path.join(root, 'samples');
+// Before anything starts, so that a Ctrl-C at any moment takes code-server down with us.
+codeServer.installExitHandlers();
 await codeServer.ensureCodeServer();
 const server = await codeServer.startCodeServer({
   workspace: samples,
   port: process.env.PORT ? Number(process.env.PORT) : undefined,
   verbose: Boolean(process.env.CODE_SERVER_VERBOSE),
 });
-codeServer.installExitHandlers();
 
 console.log('\nEmail Link Tracking is running in VS Code (code-server) on sample data.');
 console.log('Open this URL in a browser (the extension loads from this working tree):\n');

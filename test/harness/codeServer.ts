@@ -247,9 +247,13 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
       }
       if (/HTTP server listening on/i.test(output)) {
         clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', fail);
         resolve();
       }
     };
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(new Error(`code-server exited early (code ${code}, signal ${signal})`));
     function fail(error: Error) {
       clearTimeout(timer);
       void server.stop();
@@ -257,9 +261,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
     }
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) =>
-      fail(new Error(`code-server exited early (code ${code}, signal ${signal})`)),
-    );
+    child.once('exit', onExit);
     child.once('error', fail);
   });
   return server;

@@ -74,6 +74,16 @@ async function main(): Promise<number> {
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => finish(code));
     page.on('pageerror', (error) => console.error(`[browser] page error: ${error.message}`));
+    // Neither a dead server nor a crashed page would ever report an exit code: stop waiting.
+    page.on('crash', () => {
+      console.error('[harness] the browser page crashed');
+      finish(1);
+    });
+    const onServerExit = (code: number | null, signal: string | null) => {
+      console.error(`[harness] code-server exited during the run (code ${code}, ${signal})`);
+      finish(1);
+    };
+    server.process.once('exit', onServerExit);
 
     await page.goto(workbenchUrl(server.url, workspace, REPO_ROOT, built.entry));
 
@@ -81,6 +91,7 @@ async function main(): Promise<number> {
       setTimeout(() => resolve(-1), timeoutMs).unref(),
     );
     const code = await Promise.race([exitCode, timeout]);
+    server.process.off('exit', onServerExit);
     if (code === -1) {
       const file = path.join(RESULTS_DIR, 'integration-timeout.png');
       fs.mkdirSync(RESULTS_DIR, { recursive: true });
