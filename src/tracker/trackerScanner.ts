@@ -106,7 +106,7 @@ const ATTRIBUTE = `${NAME}${S}*=${S}*(?:"[^<"]*"|'[^<']*')`;
 /* eslint-disable no-misleading-character-class */
 const START_TAG = new RegExp(`<(${NAME})((?:${S}+${ATTRIBUTE})*)${S}*(/?)>`, 'y');
 const END_TAG = new RegExp(`</(${NAME})${S}*>`, 'y');
-const ATTRIBUTES = new RegExp(`(${NAME})${S}*=${S}*(?:"([^<"]*)"|'([^<']*)')`, 'gd');
+const ATTRIBUTES = new RegExp(`(${NAME})${S}*=${S}*(?:"([^<"]*)"|'([^<']*)')`, 'g');
 const NAME_AT = new RegExp(NAME, 'y');
 /* eslint-enable no-misleading-character-class */
 const SPACE_AT = new RegExp(`${S}*`, 'y');
@@ -497,7 +497,9 @@ export class TrackerScanner {
     let raw = this.checkChars(start, end);
     if (attribute) {
       // Attribute values read line breaks and tabs as spaces (XML's value normalisation).
-      raw = raw.replace(/\r\n|[\t\r\n]/g, ' ');
+      if (/[\t\r\n]/.test(raw)) {
+        raw = raw.replace(/\r\n|[\t\r\n]/g, ' ');
+      }
     } else {
       const cdataEnd = raw.indexOf(']]>');
       if (cdataEnd >= 0) {
@@ -682,8 +684,9 @@ export class TrackerScanner {
         throw new ScanError(at, `Attribute ${name} is repeated`, undefined, name.length);
       }
       seen.add(name);
-      const group = m[2] !== undefined ? 2 : 3;
-      const [valueStart, valueEnd] = m.indices![group]!;
+      // The value ends just before the closing quote, which ends the match.
+      const valueEnd = m.index + m[0].length - 1;
+      const valueStart = valueEnd - (m[2] ?? m[3]).length;
       const value = this.decodeText(offset + valueStart, offset + valueEnd, true);
       const kind = fieldKindOf(name);
       if (kind) {
