@@ -1,7 +1,11 @@
 // The link tracking server in a real VS Code: start by command, make a link, click it, import it.
 import * as assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as sinon from 'sinon';
 import * as vscode from 'vscode';
 import { elementTexts, eventually, hasUiBridge, screenshot } from './ui';
@@ -152,6 +156,80 @@ describe('Link tracking server', () => {
     } finally {
       blocker.close();
       await config().update('server.port', 0, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('exports and imports the signing key, and makes a mail-merge file for a client', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'link-keys-'));
+    const saveTo = [path.join(folder, 'exported.key'), path.join(folder, 'links.csv')];
+    sandbox
+      .stub(vscode.window, 'showSaveDialog')
+      .callsFake(async () => vscode.Uri.file(saveTo.shift()!));
+    const newKey = randomBytes(32);
+    fs.writeFileSync(path.join(folder, 'new.key'), `${newKey.toString('base64url')}\n`);
+    const contactsCsv = path.join(folder, 'contacts.csv');
+    fs.writeFileSync(
+      contactsCsv,
+      'ContactID,Name,Email,Client\n' +
+        'MM-1,"Lee, Ann ""Nan""",ann@example.org,Mail Merge Ltd\n' +
+        'MM-2,Bo Ölund,bo@example.org,Mail Merge Ltd\n' +
+        'MM-3,Other Person,o@example.org,Other Ltd\n',
+    );
+    const open = [path.join(folder, 'new.key'), contactsCsv];
+    sandbox
+      .stub(vscode.window, 'showOpenDialog')
+      .callsFake(async () => [vscode.Uri.file(open.shift()!)]);
+    sandbox.stub(vscode.window, 'showWarningMessage').resolves('Replace key' as never);
+
+    await vscode.commands.executeCommand('linkTracking.exportKey');
+    const exported = path.join(folder, 'exported.key');
+    assert.equal(fs.statSync(exported).mode & 0o777, 0o600, 'key file readable by others');
+    assert.match(fs.readFileSync(exported, 'utf8'), /^[A-Za-z0-9_-]{43}\n$/);
+
+    await vscode.commands.executeCommand('linkTracking.importKey');
+    await vscode.commands.executeCommand('linkTracking.importContacts');
+
+    const answers = ['https://example.org/offer?a=1&amp;b=2', 'Merge Template', 'Offer'];
+    sandbox.stub(vscode.window, 'showInputBox').callsFake(async () => answers.shift());
+    sandbox.stub(vscode.window, 'showQuickPick').callsFake((async (
+      items: readonly vscode.QuickPickItem[] | Thenable<readonly vscode.QuickPickItem[]>,
+    ) => {
+      const list = await items;
+      return list.find((item) =>
+        ['All contacts of a client', 'Mail Merge Ltd'].includes(item.label),
+      );
+    }) as never);
+    const made = (await vscode.commands.executeCommand('linkTracking.createTrackedLink')) as {
+      csvFile: string;
+      count: number;
+    };
+    assert.equal(made?.count, 2);
+
+    const csv = fs.readFileSync(path.join(folder, 'links.csv'), 'utf8');
+    // Rows come in name order (Bo before Lee); check them in contact ID order.
+    const [header, ...rows] = csv
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
+    const lines = [header, ...rows.sort()];
+    assert.equal(lines[0], 'ContactID,Name,Email,TrackedLink');
+    assert.equal(lines.length, 3, csv);
+    assert.ok(lines[1].startsWith('MM-1,"Lee, Ann ""Nan""",ann@example.org,http'), lines[1]);
+    assert.match(lines[2].normalize('NFC'), /^MM-2,Bo Ölund,bo@example\.org,http/);
+    for (const [index, line] of lines.slice(1).entries()) {
+      // The documented signature: HMAC-SHA256 over ["elt1", t, c, n, u], base64url.
+      const query = new URL(line.slice(line.lastIndexOf(',') + 1)).searchParams;
+      const fields = ['t', 'c', 'n', 'u'].map((name) => query.get(name));
+      assert.deepEqual(fields, [
+        'Merge Template',
+        `MM-${index + 1}`,
+        'Offer',
+        'https://example.org/offer?a=1&b=2',
+      ]);
+      const signature = createHmac('sha256', newKey)
+        .update(JSON.stringify(['elt1', ...fields]))
+        .digest('base64url');
+      assert.equal(query.get('s'), signature, 'not signed with the imported key');
     }
   });
 });
