@@ -13,6 +13,9 @@ const LAST_IMPORT_FOLDER_KEY = 'linkTracking.lastImportFolder';
  *   `changed()`.
  * - Views subscribe to `onDidChange` and refresh when it fires.
  */
+// TODO: the database file is not watched. An import by the CLI into this same file while the
+// extension runs is lost at the extension's next save; detecting it needs a file watcher and
+// a reload (or a merge) that nothing does yet.
 export class StoreService implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
 
