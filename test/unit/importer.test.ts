@@ -166,6 +166,25 @@ describe('importTrackerFile', () => {
     assert.ok(latest[1] > 100 * 7, 'line numbers count from the start of the file');
   });
 
+  it('reads only the new tail of a UTF-16 file, in the encoding found the first time', async () => {
+    const file = path.join(folder, 'Tracker_UTF16.xml');
+    const utf16 = (text: string) => Buffer.from(text, 'utf16le');
+    const head = formatTrackerFile('ABC Ltd', clicks(0, 20)).replace('utf-8', 'utf-16');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), utf16(head)]));
+    const first = await importFile(file);
+    assert.equal(first.added, 20);
+
+    const bytes = readFileSync(file);
+    const end = bytes.lastIndexOf(utf16(ROOT_END_TAG));
+    const tail = utf16(clicks(20, 3).map(formatClick).join('') + `${ROOT_END_TAG}\n`);
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, end), tail]));
+
+    const second = await importFile(file);
+    assert.equal(second.incremental, true);
+    assert.deepEqual([second.added, second.duplicates, second.invalid], [3, 0, 0]);
+    assert.equal(count(database, 'clicks'), 23);
+  });
+
   it('reports problems in the tail with their line in the whole file', async () => {
     const file = tracker('Tracker_A.xml', clicks(0, 20));
     await importFile(file);
