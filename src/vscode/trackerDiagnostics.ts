@@ -40,6 +40,11 @@ export class TrackerValidation implements vscode.Disposable {
   /** Fires after a document's diagnostics were updated. */
   readonly onDidValidate = this.validatedEmitter.event;
 
+  private readonly markedEmitter = new vscode.EventEmitter<vscode.Uri>();
+
+  /** Fires when the admin marks a document as a tracker file. */
+  readonly onDidMark = this.markedEmitter.event;
+
   constructor(
     readonly documents: TrackerDocuments,
     extensionPath: string,
@@ -68,6 +73,9 @@ export class TrackerValidation implements vscode.Disposable {
 
   /** The result for the document's current text, validating now when it is stale. */
   async resultFor(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
+    if (this.documents.classify(document) === 'other') {
+      return undefined;
+    }
     const cached = this.validated.get(document.uri.toString());
     if (cached && cached.version === document.version) {
       return cached.result;
@@ -78,7 +86,9 @@ export class TrackerValidation implements vscode.Disposable {
   /** Marks the document as a tracker file (remembered for the workspace) and validates it. */
   async markAsTracker(document: vscode.TextDocument): Promise<ValidatedTracker | undefined> {
     await this.documents.mark(document.uri);
-    return this.validateNow(document);
+    const result = await this.validateNow(document);
+    this.markedEmitter.fire(document.uri);
+    return result;
   }
 
   /** Validates at once, cancelling a pending delayed run; undefined if not a tracker file. */
@@ -193,6 +203,7 @@ export class TrackerValidation implements vscode.Disposable {
     this.runner.dispose();
     this.collection.dispose();
     this.validatedEmitter.dispose();
+    this.markedEmitter.dispose();
     vscode.Disposable.from(...this.subscriptions).dispose();
   }
 }

@@ -12,16 +12,18 @@ export interface DocumentIdentity {
   languageId: string;
 }
 
-/** Where the tracker providers apply; `classify` decides per document within it. */
-export const TRACKER_DOCUMENT_SELECTOR: vscode.DocumentSelector = [
-  { language: 'xml' },
-  { pattern: '**/*.xml' },
-];
-
 const MARKED_KEY = 'linkTracking.validateAsTracker.uris';
 
 // Views of other versions (git diffs, output channels) must not get a second set of problems.
-const EDITABLE_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);
+const EDITABLE_SCHEMES = ['file', 'untitled', 'vscode-remote', 'vscode-vfs'];
+
+/**
+ * Where the tracker providers apply: any language, since a file marked as a tracker file may
+ * be plain text; `classify` decides per document within it.
+ */
+export const TRACKER_DOCUMENT_SELECTOR: vscode.DocumentSelector = EDITABLE_SCHEMES.map(
+  (scheme) => ({ scheme }),
+);
 
 /** `Tracker_<RegName>.xml`, as the server names the file; RegName may contain spaces. */
 export function isTrackerFileName(fileName: string): boolean {
@@ -43,7 +45,7 @@ export class TrackerDocuments {
   constructor(private readonly state: vscode.Memento) {}
 
   classify(document: DocumentIdentity): TrackerDocumentKind {
-    if (!EDITABLE_SCHEMES.has(document.uri.scheme)) {
+    if (!EDITABLE_SCHEMES.includes(document.uri.scheme)) {
       return 'other';
     }
     if (this.isMarked(document.uri) || isTrackerFileName(document.fileName)) {

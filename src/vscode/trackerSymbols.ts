@@ -93,11 +93,19 @@ export function registerTrackerSymbols(
   context: vscode.ExtensionContext,
   validation: TrackerValidation,
 ): void {
+  const provider = new TrackerSymbols(validation);
+  const register = () =>
+    vscode.languages.registerDocumentSymbolProvider(TRACKER_DOCUMENT_SELECTOR, provider, {
+      label: 'Tracked clicks',
+    });
+  let registration = register();
+  // VS Code keeps a document's outline until its text changes; registering anew makes it ask
+  // again when a document it already outlined (as nothing) becomes a tracker file.
   context.subscriptions.push(
-    vscode.languages.registerDocumentSymbolProvider(
-      TRACKER_DOCUMENT_SELECTOR,
-      new TrackerSymbols(validation),
-      { label: 'Tracked clicks' },
-    ),
+    validation.onDidMark(() => {
+      registration.dispose();
+      registration = register();
+    }),
+    { dispose: () => registration.dispose() },
   );
 }

@@ -276,6 +276,17 @@ describe('Editing a tracker file', function () {
     const uri = fixture('clicks-marked.txt');
     await vscode.commands.executeCommand('linkTracking.validateAsTracker', uri);
     await expectProblems(uri, [['bad-time', 'error', 7]]);
+
+    // Plain text once marked: the outline and the hover work on it too.
+    const symbols = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+      'vscode.executeDocumentSymbolProvider',
+      uri,
+    );
+    assert.deepEqual(
+      symbols.map((s) => s.name),
+      ['1042 · Spring Newsletter · 2026-03-14 not a time'],
+    );
+    assert.match(await hoverText(uri, new vscode.Position(3, 6)), /Contact 1042/);
   });
 
   it('lists the entries in the outline as "ContactID · template · date time"', async () => {
