@@ -370,8 +370,9 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   let bytes: Uint8Array = head.subarray(sniffed.bomLength);
   let bytesStart = startOffset + sniffed.bomLength;
   for (;;) {
+    let text: string;
     try {
-      scanner.push(decoder.decode(bytes, { stream: true }));
+      text = decoder.decode(bytes, { stream: true });
     } catch {
       return refusedResult(
         await locateBadByte(handle, decoder.encoding, startOffset, bytesStart, bytes, firstLine),
@@ -379,6 +380,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
         firstLine,
       );
     }
+    scanner.push(text);
     options.onProgress?.(position, totalBytes);
     if (scanner.refused) {
       break;
@@ -398,8 +400,9 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   }
 
   if (!scanner.refused) {
+    let text: string;
     try {
-      scanner.push(decoder.decode(), true);
+      text = decoder.decode();
     } catch {
       const problem = await locateBadByte(
         handle,
@@ -411,6 +414,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
       );
       return refusedResult(problem, decoder.encoding, firstLine);
     }
+    scanner.push(text, true);
   }
   const result = builder.result(
     scanner.finish(),
