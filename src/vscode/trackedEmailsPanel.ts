@@ -120,7 +120,8 @@ export class TrackedEmailsPanel implements vscode.Disposable {
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)),
-      store.onDidChange(() => {
+      // Data changed or Refresh: both invalidate the listing, and the page asks again.
+      ContactListingCache.of(store).onDidInvalidate(() => {
         panel.title = `Tracked Emails — ${this.subjectName()}`;
         void this.post({ type: 'dataChanged' });
       }),

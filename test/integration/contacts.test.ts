@@ -250,6 +250,8 @@ describe('Contacts, clients and tracked emails', function () {
           'button.link',
       );
       await eventually(() => assert.equal(openExternal.callCount, 1));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(openExternal.callCount, 1, 'opened once');
       const target = openExternal.firstCall.args[0];
       assert.equal(target.scheme, 'https');
       assert.equal(target.toString(true), 'https://example.com/offers?season=autumn&ref=mail');
@@ -323,6 +325,30 @@ describe('Contacts, clients and tracked emails', function () {
       assert.ok(!rows.has('Show 500 more'), 'all 600 are shown');
     });
     await screenshot('contacts-tree-paged');
+  });
+
+  it('Refresh reads the database again', async () => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    const api = (await extension?.activate()) as {
+      store: { database: { db: { exec(sql: string): unknown } } };
+    };
+    // A change behind the views' back (as another process would make): not shown until Refresh.
+    api.store.database.db.exec(
+      "UPDATE contacts SET name = 'Harriet Hostile' WHERE contact_id = '3002'",
+    );
+    await vscode.commands.executeCommand('linkTracking.contacts.focus');
+    await pressKey('Home');
+    assert.ok((await treeRows('Contacts')).some((r) => r.label === 'Hostile, Harry'));
+    await vscode.commands.executeCommand('linkTracking.refresh');
+    await eventually(async () => {
+      const labels = (await treeRows('Contacts')).map((r) => r.label);
+      assert.ok(labels.includes('Harriet Hostile'), labels.join(', '));
+      assert.ok(!labels.includes('Hostile, Harry'), labels.join(', '));
+    });
+    api.store.database.db.exec(
+      "UPDATE contacts SET name = 'Hostile, Harry' WHERE contact_id = '3002'",
+    );
+    await vscode.commands.executeCommand('linkTracking.refresh');
   });
 
   it('gives an unknown contact its name when the directory provides it', async () => {
