@@ -118,6 +118,11 @@ function makeDecoder(encoding: string): TextDecoder | Problem {
   }
 }
 
+/** Whether the reader can decode files in the encoding an XML declaration names. */
+export function supportsEncoding(label: string): boolean {
+  return makeDecoder(label) instanceof TextDecoder;
+}
+
 function refusal(line: number, column: number, message: string): Problem {
   return { line, column, severity: 'error', message };
 }

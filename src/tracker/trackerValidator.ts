@@ -4,6 +4,7 @@ import { suggestDate, suggestTime, trimXmlSpace } from './dateTime';
 import { dedupKey } from './dedupKey';
 import type { DateOrder, Position, Severity, TrackerEntry } from './trackerEntry';
 import type { EntryIssue, RawFields } from './trackerFields';
+import { supportsEncoding } from './trackerReader';
 import { TrackerScanner, type EntrySpan, type ScanSummary } from './trackerScanner';
 
 /** A text edit with 1-based line/column positions; `end` is exclusive. */
@@ -103,6 +104,10 @@ export function validateTracker(text: string, options: { dateOrder: DateOrder })
   scanner.push(body, true);
   const summary = scanner.finish();
   diagnostics.push(...endDiagnostics(summary, body, lines));
+  const encoding = encodingDiagnostic(body);
+  if (encoding) {
+    diagnostics.unshift(encoding);
+  }
 
   return {
     diagnostics,
@@ -244,6 +249,25 @@ function endDiagnostics(summary: ScanSummary, text: string, lines: Lines): Track
       },
     },
   ];
+}
+
+/** The import refuses a file whose declared encoding it cannot decode: say so on the name. */
+function encodingDiagnostic(text: string): TrackerDiagnostic | undefined {
+  const declared = /^<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([^"']*)["']/.exec(text);
+  if (!declared || supportsEncoding(declared[1])) {
+    return undefined;
+  }
+  const before = declared[0].length - declared[1].length - 1;
+  const lineStart = text.lastIndexOf('\n', before) + 1;
+  const line = text.slice(0, before).split('\n').length;
+  const column = before - lineStart + 1;
+  return {
+    code: 'encoding',
+    severity: 'error',
+    message: `The encoding "${declared[1]}" is not supported; an import refuses this file`,
+    start: { line, column },
+    end: { line, column: column + declared[1].length },
+  };
 }
 
 function lastContentLine(lines: Lines): number {

@@ -314,3 +314,15 @@ describe('trackerValidator: escaped values', () => {
     assert.deepEqual([entry.template, entry.linkName], ['Q&A <b>', '"x"']);
   });
 });
+
+describe('trackerValidator: declared encoding', () => {
+  it('flags an encoding the import cannot decode, on its name', () => {
+    const text = `<?xml version="1.0"\n  encoding="x-klingon"?>\n<Tracker>\n</Tracker>\n`;
+    const d = only(validate(text).diagnostics, 'encoding');
+    assert.equal(d.severity, 'error');
+    assert.equal(range(d), '2:13-2:22');
+    assert.ok(d.message.includes('"x-klingon" is not supported'));
+    assert.ok(readTracker(Buffer.from(text), { dateOrder: 'dmy' }).refused);
+    assert.deepEqual(validate(text.replace('x-klingon', 'windows-1252')).diagnostics, []);
+  });
+});
