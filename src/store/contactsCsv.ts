@@ -28,7 +28,8 @@ type Field = 'contactId' | 'name' | 'firstName' | 'lastName' | 'email' | 'client
 
 // Header names after normalising (lower case, no spaces, `_`, `-` or `.`).
 const HEADER_ALIASES: Record<Field, readonly string[]> = {
-  contactId: ['contactid', 'id', 'contact', 'contactno', 'contactnumber', 'contactref'],
+  // Not plain "Contact": in many exports that column holds the person's name.
+  contactId: ['contactid', 'id', 'contactno', 'contactnumber', 'contactref'],
   name: ['name', 'fullname', 'contactname', 'displayname'],
   firstName: ['first', 'firstname', 'givenname', 'forename'],
   lastName: ['last', 'lastname', 'surname', 'familyname'],

@@ -36,6 +36,12 @@ describe('readContactsCsv', () => {
     }
   });
 
+  it('does not take a column named just "Contact" for the contact ID', () => {
+    const result = readContactsCsv('Contact,Email\nAnn Lee,ann@example.com\n');
+    assert.equal(result.refused, true);
+    assert.match(result.problems[0].message, /No contact ID column/);
+  });
+
   it('joins first and last name when there is no full name column', () => {
     const result = readContactsCsv('Id,First Name,Last Name\n7,Ann,Lee\n8,,Solo\n9,,\n');
     assert.deepEqual(
