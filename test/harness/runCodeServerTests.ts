@@ -97,12 +97,26 @@ async function main(): Promise<number> {
       fs.mkdirSync(RESULTS_DIR, { recursive: true });
       await page.screenshot({ path: file }).catch(() => undefined);
       console.error(`[harness] the suite did not finish within ${timeoutMs} ms (see ${file})`);
+      keepLogs(server.userDataDir);
       return 1;
     }
     console.log(`[harness] integration tests exited with code ${code} after ${seconds()}`);
+    if (code !== 0) {
+      keepLogs(server.userDataDir);
+    }
     return code;
   } finally {
     await cleanup();
+  }
+}
+
+/** Keeps VS Code's logs of a failed run (they go with its temporary folder otherwise). */
+function keepLogs(userDataDir: string): void {
+  const target = path.join(RESULTS_DIR, 'vscode-logs');
+  fs.rmSync(target, { recursive: true, force: true });
+  if (fs.existsSync(path.join(userDataDir, 'logs'))) {
+    fs.cpSync(path.join(userDataDir, 'logs'), target, { recursive: true });
+    console.log(`[harness] VS Code's logs of this run: ${target}`);
   }
 }
 

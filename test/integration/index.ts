@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
+import { hasUiBridge, screenshot } from './ui';
 
 export async function run(): Promise<void> {
   console.log(`Integration tests in VS Code ${vscode.version}, Node ${process.version}`);
@@ -18,6 +19,19 @@ export async function run(): Promise<void> {
   for (const file of files) {
     mocha.addFile(path.join(__dirname, file));
   }
+
+  // A picture of the window at the moment a test failed says more than its stack trace.
+  mocha.suite.afterEach(async function () {
+    const test = this.currentTest;
+    if (test?.state === 'failed' && hasUiBridge()) {
+      const name = test
+        .fullTitle()
+        .replace(/[^\w-]+/g, '-')
+        .slice(0, 80);
+      const file = await screenshot(`failed-${name}`).catch(() => undefined);
+      console.log(file ? `    screenshot of the failure: ${file}` : '    (no screenshot)');
+    }
+  });
 
   const failures = await new Promise<number>((resolve, reject) => {
     try {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { workbenchUrl } from '../../test/harness/browser';
 import { checkRequirements } from '../../test/harness/codeServer';
 
 describe('integration harness system requirements', () => {
@@ -24,5 +25,26 @@ describe('integration harness system requirements', () => {
         return true;
       },
     );
+  });
+});
+
+describe('integration harness workbench URL', () => {
+  it('passes the extension and the tests as remote URIs in the payload', () => {
+    const url = new URL(
+      workbenchUrl('http://127.0.0.1:4567', '/tmp/ws dir', '/repo', '/repo/out/run/index.js'),
+    );
+    assert.equal(url.origin, 'http://127.0.0.1:4567');
+    assert.equal(url.searchParams.get('folder'), '/tmp/ws dir');
+    assert.deepEqual(JSON.parse(url.searchParams.get('payload')!), [
+      ['extensionDevelopmentPath', 'vscode-remote://127.0.0.1:4567/repo'],
+      ['extensionTestsPath', 'vscode-remote://127.0.0.1:4567/repo/out/run/index.js'],
+    ]);
+  });
+
+  it('leaves the tests out when there are none (npm start)', () => {
+    const url = new URL(workbenchUrl('http://127.0.0.1:8080', '/ws', '/repo'));
+    assert.deepEqual(JSON.parse(url.searchParams.get('payload')!), [
+      ['extensionDevelopmentPath', 'vscode-remote://127.0.0.1:8080/repo'],
+    ]);
   });
 });
