@@ -1,4 +1,4 @@
-// `npm run test:desktop`: the same integration suite in a desktop VS Code, via @vscode/test-electron.
+// `npm run test:desktop`: the same integration suite in a desktop VS Code (@vscode/test-electron).
 // Needs a desktop VS Code: VSCODE_EXECUTABLE=/path/to/code, or a machine that can download one.
 // The UI bridge (test/integration/ui.ts) is only served by the code-server harness, so tests that
 // ask it about the DOM fail here with a message saying so.
