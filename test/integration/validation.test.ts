@@ -196,6 +196,31 @@ describe('Editing a tracker file', function () {
     assert.equal(editor.document.getText(), fixed);
   });
 
+  it('reads numeric dates in the order the linkTracking.import.dateOrder setting gives', async () => {
+    const editor = await open('Tracker_Fixable Ltd.xml');
+    const uri = editor.document.uri;
+    const dayFirst: [string, string, number][] = [
+      ['bad-date', 'error', 7],
+      ['bad-time', 'error', 8],
+      ['bad-date', 'error', 14],
+    ];
+    await expectProblems(uri, dayFirst);
+
+    const settings = vscode.workspace.getConfiguration('linkTracking');
+    await settings.update('import.dateOrder', 'mdy', vscode.ConfigurationTarget.Global);
+    try {
+      // 12/31/2026 is a date when the month comes first.
+      await expectProblems(uri, dayFirst.slice(0, 2));
+      assert.match(
+        await hoverText(uri, new vscode.Position(12, 6)),
+        /Import reads: \*\*2026-12-31 09:31:02\*\* \(written as "12\/31\/2026 09:31:02"\)/,
+      );
+    } finally {
+      await settings.update('import.dateOrder', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await expectProblems(uri, dayFirst);
+  });
+
   it('updates the problems as the admin types, and clears them when the text is fixed', async () => {
     const editor = await open('Tracker_Entries Ltd.xml');
     const uri = editor.document.uri;
