@@ -152,20 +152,21 @@ export abstract class TrackingTreeProvider
         return this.page(node, this.withClickCounts(node.client.contacts, node));
       case 'contact': {
         const limit = this.limit(node);
+        // One row more than shown tells whether there are more, whatever the count said.
         const emails = trackedEmailsOfContact(
           this.store.database,
           node.contact.contactId,
           0,
-          limit,
+          limit + 1,
         );
-        const children = emails.map((email): TrackedEmailNode => ({
+        const children = emails.slice(0, limit).map((email): TrackedEmailNode => ({
           kind: 'email',
           id: `${node.id}/email:${email.template}\u0000${email.date}\u0000${email.time}`,
           email,
           parent: node,
         }));
-        return node.clicks > limit
-          ? [...children, this.moreNode(node, limit, node.clicks)]
+        return emails.length > limit
+          ? [...children, this.moreNode(node, limit, Math.max(node.clicks, emails.length))]
           : children;
       }
       default:
