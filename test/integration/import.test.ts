@@ -202,6 +202,20 @@ describe('Import email tracking', () => {
     cancel.dispose();
   });
 
+  it('lists past imports with their counts in Show import history', async () => {
+    const quickPick = sandbox.stub(vscode.window, 'showQuickPick').resolves(undefined);
+    await vscode.commands.executeCommand('linkTracking.showImportHistory');
+
+    const items = quickPick.firstCall.args[0] as vscode.QuickPickItem[];
+    const fixture = items.filter((item) => item.label === 'Tracker_Import Fixture.xml');
+    // Newest first: the re-import that added nothing, then the first import.
+    assert.deepEqual(
+      fixture.map((item) => item.description),
+      ['0 added, 0 already imported, 0 invalid', '10 added, 2 already imported, 1 invalid'],
+    );
+    assert.ok(!items.some((item) => item.label === 'Tracker_Broken.xml'), 'refused: not recorded');
+  });
+
   it('keeps the imported clicks in the database file (read back by the CLI)', () => {
     const cli = path.join(extensionPath, 'dist', 'cli.js');
     const output = execFileSync(process.execPath, [
