@@ -79,6 +79,7 @@ describe('Import email tracking', () => {
   it('imports a tracker file picked in the open dialog and reports the counts', async () => {
     const file = path.join(fixtures, 'Tracker_Import Fixture.xml');
     const dialog = pick(file);
+    const firstInSession = count('imports') === 0;
     let changes = 0;
     const listener = api.store.onDidChange(() => changes++);
 
@@ -93,11 +94,15 @@ describe('Import email tracking', () => {
     const options = dialog.firstCall.args[0] as vscode.OpenDialogOptions;
     assert.equal(options.canSelectMany, false);
     assert.deepEqual(options.filters, { 'Tracker files': ['xml'], 'All files': ['*'] });
-    assert.equal(
-      options.defaultUri?.fsPath,
-      vscode.workspace.workspaceFolders?.[0].uri.fsPath,
-      'the first import starts in the workspace folder',
-    );
+    // Other suites may have imported before; with no earlier import it is the workspace.
+    assert.ok(options.defaultUri, 'the dialog starts in a folder');
+    if (firstInSession) {
+      assert.equal(
+        options.defaultUri.fsPath,
+        vscode.workspace.workspaceFolders?.[0].uri.fsPath,
+        'the first import starts in the workspace folder',
+      );
+    }
     assert.equal(
       info.firstCall.args[0],
       'Imported 10 tracked emails from Tracker_Import Fixture.xml; 2 were already imported; ' +
