@@ -74,7 +74,13 @@ export class LinkTrackingServer implements vscode.Disposable {
     if (!regName) {
       return undefined;
     }
-    const folder = config.get<string>('trackerFolder') || firstWorkspaceFolder();
+    const workspaceFolder = firstWorkspaceFolder();
+    const setting = config.get<string>('trackerFolder');
+    // A relative folder in the setting is taken from the workspace folder, not VS Code's cwd.
+    const folder =
+      setting && workspaceFolder
+        ? path.resolve(workspaceFolder, setting)
+        : setting || workspaceFolder;
     if (!folder) {
       void vscode.window.showErrorMessage(
         'Open a folder or set "linkTracking.trackerFolder": the server needs a folder for the ' +
