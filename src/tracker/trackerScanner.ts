@@ -108,6 +108,12 @@ const START_TAG = new RegExp(`<(${NAME})((?:${S}+${ATTRIBUTE})*)${S}*(/?)>`, 'y'
 const END_TAG = new RegExp(`</(${NAME})${S}*>`, 'y');
 const ATTRIBUTES = new RegExp(`(${NAME})${S}*=${S}*(?:"([^<"]*)"|'([^<']*)')`, 'g');
 const NAME_AT = new RegExp(NAME, 'y');
+const XML_DECLARATION = new RegExp(
+  `<\\?xml${S}+version${S}*=${S}*(?:"1\\.[0-9]+"|'1\\.[0-9]+')` +
+    `(?:${S}+encoding${S}*=${S}*(?:"[A-Za-z][\\w.-]*"|'[A-Za-z][\\w.-]*'))?` +
+    `(?:${S}+standalone${S}*=${S}*(?:"(?:yes|no)"|'(?:yes|no)'))?${S}*\\?>`,
+  'y',
+);
 /* eslint-enable no-misleading-character-class */
 const SPACE_AT = new RegExp(`${S}*`, 'y');
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));/y;
@@ -587,13 +593,22 @@ export class TrackerScanner {
     if (!target) {
       throw new ScanError(i + 2, "Expected a name after '<?'");
     }
-    if (target[0].toLowerCase() === 'xml' && this.bufStart + i !== 0) {
-      throw new ScanError(
-        i,
-        'The XML declaration must be at the very start of the file',
-        undefined,
-        5,
-      );
+    const afterTarget = i + 2 + target[0].length;
+    if (afterTarget !== close && !/[ \t\r\n]/.test(buf[afterTarget])) {
+      throw new ScanError(afterTarget, `Expected white space after <?${target[0]}`);
+    }
+    if (target[0].toLowerCase() === 'xml') {
+      if (target[0] !== 'xml') {
+        throw new ScanError(i + 2, `The name ${target[0]} is reserved by XML`, undefined, 3);
+      }
+      if (this.bufStart + i !== 0) {
+        const message = 'The XML declaration must be at the very start of the file';
+        throw new ScanError(i, message, undefined, 5);
+      }
+      XML_DECLARATION.lastIndex = i;
+      if (!XML_DECLARATION.test(buf)) {
+        throw new ScanError(i, 'Malformed XML declaration', undefined, close + 2 - i);
+      }
     }
     this.checkChars(i + 2, close);
     this.i = close + 2;

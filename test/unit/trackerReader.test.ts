@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 import { dedupKey } from '../../src/tracker/dedupKey';
 import type { DateOrder, TrackerEntry } from '../../src/tracker/trackerEntry';
 import {
@@ -686,5 +687,57 @@ describe('trackerReader: line breaks', () => {
         assert.deepEqual(withoutBatches(streamed), inMemory, `${JSON.stringify(eol)} ${chunkSize}`);
       }
     }
+  });
+});
+
+describe('trackerReader: as strict as a conformant XML parser, no stricter (property)', () => {
+  const base = formatTrackerFile('ABC Ltd', [
+    click(),
+    click({ contactId: '1043', template: 'Q&A <b>', linkName: 'x"y' }),
+  ]).replace('<Click>', '<Click kind="a"><!-- c --><![CDATA[]]>');
+  const pieces = ['', '<', '>', '&', '/', '"', "'", '=', ' ', 'a', '<!--', '-->', ']]>', '\u0001'];
+  const more = ['&amp;', '&#0;', '&#65;', '<?x?>', '<?xml?>', '<a>', '</a>', 'é', '\r'];
+  const edits = fc.array(
+    fc.record({
+      at: fc.nat({ max: base.length }),
+      remove: fc.integer({ min: 0, max: 3 }),
+      insert: fc.constantFrom(...pieces, ...more),
+    }),
+    { minLength: 1, maxLength: 3 },
+  );
+
+  /** saxes' first complaint about the text, or null when it is a well-formed document. */
+  function saxesError(text: string): string | null {
+    const parser = new SaxesParser();
+    let error: string | null = null;
+    parser.on('error', (e) => {
+      error ??= e.message;
+    });
+    parser.write(text).close();
+    return error;
+  }
+
+  it('accepts a mutated document without problems exactly when saxes finds it well-formed', () => {
+    fc.assert(
+      fc.property(edits, (changes) => {
+        let text = base;
+        for (const { at, remove, insert } of changes) {
+          const k = Math.min(at, text.length);
+          text = text.slice(0, k) + insert + text.slice(k + remove);
+        }
+        const result = readBytes(text);
+        if (result.refused?.message.includes('is not supported')) {
+          return; // the declared encoding: saxes reads text, it does not decode bytes
+        }
+        const clean = !result.refused && !result.problems.some((p) => p.severity === 'warning');
+        const error = saxesError(text);
+        // The reader's two tolerances: appended fragments, and end tags left at the very end.
+        if (clean && error && /only one root|unmatched closing tag/.test(error)) {
+          return;
+        }
+        assert.equal(clean, error === null, `${JSON.stringify(text)}: ${error}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
