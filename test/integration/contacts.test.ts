@@ -29,6 +29,15 @@ const pane = (title: string) => `.pane:has(.pane-header h3.title:text-is("${titl
 const row = (view: string, label: string) =>
   `${pane(view)} .monaco-list-row[aria-label^="${label}"]`;
 
+/** The part of the API that activate() returns that these tests use. */
+interface ExtensionApi {
+  store: {
+    database: { db: { exec(sql: string): unknown } };
+    lastImportFolder: vscode.Uri | undefined;
+    setLastImportFolder(folder: vscode.Uri): Promise<void>;
+  };
+}
+
 interface ImportResult {
   added: number;
   invalid: number;
@@ -71,12 +80,15 @@ async function findByTyping(command: string, text: string, expected: RegExp): Pr
 describe('Contacts, clients and tracked emails', function () {
   this.timeout(120_000);
   let fixtures: string;
+  let api: ExtensionApi;
+  let importFolderBefore: vscode.Uri | undefined;
 
   before(async () => {
     assert.ok(hasUiBridge(), 'these tests look at the workbench through the UI bridge');
     const extension = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(extension);
-    await extension.activate();
+    api = (await extension.activate()) as ExtensionApi;
+    importFolderBefore = api.store.lastImportFolder;
     fixtures = path.join(extension.extensionPath, 'test', 'fixtures', 'contacts');
 
     const tracker = await importWithDialog(
@@ -93,9 +105,17 @@ describe('Contacts, clients and tracked emails', function () {
   });
 
   after(async () => {
+    // Leave the window as the next test file expects it: default theme, no panels open, and
+    // the import dialog starting where it started before these imports.
     await vscode.workspace
       .getConfiguration('workbench')
       .update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const folder = importFolderBefore ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (folder) {
+      await api.store.setLastImportFolder(folder);
+    }
   });
 
   it('shows the contacts by name, with email and clicks, and unknown ones by ID', async () => {
@@ -328,10 +348,6 @@ describe('Contacts, clients and tracked emails', function () {
   });
 
   it('Refresh reads the database again', async () => {
-    const extension = vscode.extensions.getExtension(EXTENSION_ID);
-    const api = (await extension?.activate()) as {
-      store: { database: { db: { exec(sql: string): unknown } } };
-    };
     // A change behind the views' back (as another process would make): not shown until Refresh.
     api.store.database.db.exec(
       "UPDATE contacts SET name = 'Harriet Hostile' WHERE contact_id = '3002'",
