@@ -61,7 +61,7 @@ export class TrackerValidation implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri)),
-      vscode.window.tabGroups.onDidChangeTabs((event) => this.onTabsClosed(event.closed)),
+      vscode.window.tabGroups.onDidChangeTabs((event) => this.onTabsChanged(event)),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('linkTracking.import.dateOrder')) {
           this.validateAll();
@@ -175,22 +175,28 @@ export class TrackerValidation implements vscode.Disposable {
     this.collection.delete(uri);
   }
 
-  /** Closing the last tab of a document clears its problems at once (the document itself
-   * may stay loaded for a while). */
-  private onTabsClosed(closed: readonly vscode.Tab[]): void {
-    const stillShown = new Set<string>();
+  /**
+   * Closing the last tab of a document clears its problems at once (the document itself may
+   * stay loaded for a while); opening a tab on such a still-loaded document, which fires no
+   * open event, validates it again.
+   */
+  private onTabsChanged(event: vscode.TabChangeEvent): void {
+    const shown = new Set<string>();
     for (const group of vscode.window.tabGroups.all) {
       for (const tab of group.tabs) {
-        const uri = tabUri(tab);
-        if (uri) {
-          stillShown.add(uri.toString());
-        }
+        tabUris(tab).forEach((uri) => shown.add(uri.toString()));
       }
     }
-    for (const tab of closed) {
-      const uri = tabUri(tab);
-      if (uri && !stillShown.has(uri.toString())) {
+    for (const uri of event.closed.flatMap(tabUris)) {
+      if (!shown.has(uri.toString())) {
         this.forget(uri);
+      }
+    }
+    for (const uri of event.opened.flatMap(tabUris)) {
+      const key = uri.toString();
+      const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+      if (document && !this.validated.has(key)) {
+        this.schedule(document, 0);
       }
     }
   }
@@ -208,8 +214,14 @@ export class TrackerValidation implements vscode.Disposable {
   }
 }
 
-function tabUri(tab: vscode.Tab): vscode.Uri | undefined {
-  return tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+function tabUris(tab: vscode.Tab): vscode.Uri[] {
+  if (tab.input instanceof vscode.TabInputText) {
+    return [tab.input.uri];
+  }
+  if (tab.input instanceof vscode.TabInputTextDiff) {
+    return [tab.input.original, tab.input.modified];
+  }
+  return [];
 }
 
 function toDiagnostic(

@@ -255,13 +255,17 @@ describe('Editing a tracker file', function () {
     await expectProblems(uri, []);
   });
 
-  it('clears the problems when the file is closed', async () => {
+  it('clears the problems when the file is closed, and shows them again when reopened', async () => {
     const editor = await open('Tracker_Crashed Ltd.xml');
     const uri = editor.document.uri;
     await expectProblems(uri, [['missing-root-end', 'warning', 16]]);
 
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     await expectProblems(uri, []);
+
+    // Opened again (VS Code may have kept the document loaded, then no open event fires).
+    await open('Tracker_Crashed Ltd.xml');
+    await expectProblems(uri, [['missing-root-end', 'warning', 16]]);
   });
 
   it('refuses a DOCTYPE and reports XML that is not well-formed at its line', async () => {
