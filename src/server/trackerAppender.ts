@@ -96,7 +96,9 @@ export class TrackerAppender {
       const head = Buffer.alloc(4);
       await handle.read(head, 0, 4, 0);
       const appender = new TrackerAppender(options, handle, detectEncoding(head));
-      await appender.locateEnd(true);
+      // A big file that ends cleanly is not read whole: its head names the root, its tail
+      // shows the end tag. Anything else gets the full scan (and repair).
+      await appender.locateEnd(!(await appender.readRootName()));
       return appender;
     } catch (error) {
       await handle?.close();
@@ -238,6 +240,24 @@ export class TrackerAppender {
         end.damagedFrom === undefined ? undefined : whole.offsetOf(end.damagedFrom);
       await this.repair(damagedFrom, size);
     }
+  }
+
+  /** Takes the root element's name from the start of the file; false when not found there. */
+  private async readRootName(): Promise<boolean> {
+    const size = (await this.handle.stat()).size;
+    const head = await this.readText(0, Math.min(size, 4096));
+    TOKEN.lastIndex = 0;
+    for (let match = TOKEN.exec(head.text); match; match = TOKEN.exec(head.text)) {
+      const [, closing, name, , selfClosing] = match;
+      if (name !== undefined) {
+        if (closing || selfClosing) {
+          return false;
+        }
+        this.rootName = name;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Moves the cut-off bytes to a side file, then restores the root end tag. */
