@@ -183,6 +183,17 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.match(missing.stderr, /nope\.xml/);
   });
 
+  it('keeps an unreadable database aside, says where, and imports into a new one', () => {
+    writeFileSync(db, 'not a database '.repeat(200));
+    const file = write('Tracker_A.xml', formatTrackerFile('A', [click('1', '08:00:00')]));
+    const result = run('import', file, '--db', db, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { added: number }).added, 1);
+    const aside = /it was kept as (.+\.corrupt-\S+) and/.exec(result.stderr)?.[1];
+    assert.ok(aside, result.stderr);
+    assert.equal(readFileSync(aside, 'utf8'), 'not a database '.repeat(200));
+  });
+
   it('exits 2 for wrong usage', () => {
     assert.equal(run('import').code, 2);
     assert.equal(run('import', 'x.xml').code, 2, '--db is required');
