@@ -102,6 +102,7 @@ export class TrackerValidation implements vscode.Disposable {
     const validation = this.run(document).finally(() => {
       if (this.running.get(key) === validation) {
         this.running.delete(key);
+        this.runningVersion.delete(key);
       }
     });
     this.running.set(key, validation);
