@@ -107,6 +107,7 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     const rawUrl = request.url ?? '';
     const queryStart = rawUrl.indexOf('?');
     const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+    const client = request.socket.remoteAddress ?? '-';
     request.resume();
     if (closing) {
       response.setHeader('Connection', 'close');
@@ -159,14 +160,17 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
       ...(closing ? { Connection: 'close' } : {}),
     });
     response.end();
+    // JSON quoting keeps a value with a line break on one log line.
     log(
-      `302 ${method} template="${fields.template}" contact="${fields.contactId}" ` +
-        `link="${fields.linkName}"${method === 'HEAD' ? ' (not recorded)' : ''}`,
+      `302 ${method} ${client} template=${JSON.stringify(fields.template)} ` +
+        `contact=${JSON.stringify(fields.contactId)} link=${JSON.stringify(fields.linkName)}` +
+        (method === 'HEAD' ? ' (not recorded)' : ''),
     );
 
     function reply(status: number, title: string, text: string, detail?: string) {
       send(response, status, title, text);
-      log(`${status} ${method} ${path.slice(0, 200)}${detail ? `: ${detail}` : ''}`);
+      const shown = JSON.stringify(path.slice(0, 200));
+      log(`${status} ${method.slice(0, 20)} ${client} ${shown}${detail ? `: ${detail}` : ''}`);
     }
   }
 
@@ -174,7 +178,7 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new PortInUseError(`port ${options.port} on ${host} is already in use`)
+          ? new PortInUseError(`port ${options.port ?? 8787} on ${host} is already in use`)
           : error,
       );
     });
