@@ -304,7 +304,7 @@ describe('Contacts, clients and tracked emails', function () {
     assert.ok(clients.includes('No client'), clients.join(', '));
   });
 
-  it('pages a contact with 600 tracked emails: 500 first, then "Show 500 more"', async () => {
+  it('pages 600 tracked emails: tree "Show 500 more", table Next', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'paging-'));
     const clicks = Array.from({ length: 600 }, (_, i) => {
       const day = String(1 + Math.floor(i / 100)).padStart(2, '0');
@@ -345,6 +345,24 @@ describe('Contacts, clients and tracked emails', function () {
       assert.ok(!rows.has('Show 500 more'), 'all 600 are shown');
     });
     await screenshot('contacts-tree-paged');
+
+    // The Tracked Emails table pages too: 500 rows, then the remaining 100 after Next.
+    await vscode.commands.executeCommand('linkTracking.showTrackedEmails', { contactId: '3999' });
+    const panel = 'Tracked Emails — Zz Paging Person';
+    await eventually(async () => {
+      assert.deepEqual(await webviewQuery('#summary', panel), ['1–500 of 600']);
+      assert.equal((await webviewQuery('tbody tr', panel)).length, 500);
+    });
+    await click(
+      'iframe.webview >> internal:control=enter-frame >> ' +
+        `iframe#active-frame[title="${panel}"] >> internal:control=enter-frame >> #next`,
+    );
+    await eventually(async () => {
+      assert.deepEqual(await webviewQuery('#summary', panel), ['501–600 of 600']);
+      const templates = await webviewQuery('tbody td:first-child', panel);
+      assert.equal(templates.length, 100);
+      assert.equal(templates[99], 'Paging 000', 'the oldest last');
+    });
   });
 
   it('Refresh reads the database again', async () => {
