@@ -16,6 +16,18 @@ function loadSqlJs(wasmPath: string): Promise<SqlJsStatic> {
   return sqlJs;
 }
 
+/** Writing the database file failed; the changes are only in memory until the next save. */
+export class DatabaseSaveError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`the database file ${file} could not be written (${reason})`, { cause });
+    this.name = 'DatabaseSaveError';
+  }
+}
+
 /** The schema version this code writes; a file with a higher one is from a newer release. */
 export const SCHEMA_VERSION = migrations.length;
 
@@ -116,13 +128,21 @@ export class TrackingDatabase {
     return result;
   }
 
-  /** Writes the database to its file atomically (temporary file, flush, rename). */
+  /**
+   * Writes the database to its file atomically (temporary file, flush, rename). On failure the
+   * file keeps its previous content and a DatabaseSaveError says so; the data stays in memory
+   * and is written by the next save that succeeds.
+   */
   async save(): Promise<void> {
     if (this.file) {
       const bytes = this.db.export();
-      // Wrap, do not copy: at a million clicks the export is over 100 MB.
+      // Wrap, do not copy: at a million clicks the export is over 60 MB.
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      await writeFileAtomic(this.file, buffer, { fsync: true });
+      try {
+        await writeFileAtomic(this.file, buffer, { fsync: true });
+      } catch (error) {
+        throw new DatabaseSaveError(this.file, error);
+      }
     }
   }
 

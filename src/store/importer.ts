@@ -173,7 +173,8 @@ function totalChanges(db: Database): number {
 
 function recordImportStart(db: Database, filePath: string): number {
   db.run(
-    'INSERT INTO imports (file_path, imported_at, added, duplicates, invalid) VALUES (?, ?, 0, 0, 0)',
+    'INSERT INTO imports (file_path, imported_at, added, duplicates, invalid) ' +
+      'VALUES (?, ?, 0, 0, 0)',
     [filePath, new Date().toISOString()],
   );
   return Number(db.exec('SELECT last_insert_rowid()')[0].values[0][0]);

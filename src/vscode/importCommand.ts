@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { listImports } from '../store/clickQueries';
+import { DatabaseSaveError } from '../store/database';
 import {
   ImportCancelledError,
   importSummary,
@@ -74,6 +75,16 @@ async function importEmailTracking(
       return undefined;
     }
     const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof DatabaseSaveError) {
+      // The import itself landed (it is in memory and the views show it); only the file lags.
+      store.changed();
+      log.error(`Imported ${file.fsPath}, but ${reason}`);
+      void vscode.window.showErrorMessage(
+        `Imported ${fileName}, but ${reason}. ` +
+          'It is written the next time the database is saved.',
+      );
+      return undefined;
+    }
     log.error(`Import of ${file.fsPath} failed: ${reason}`);
     void vscode.window.showErrorMessage(
       `Could not import ${fileName}: ${reason}. Nothing was imported.`,

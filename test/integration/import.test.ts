@@ -157,7 +157,7 @@ describe('Import email tracking', () => {
     assert.equal(options.defaultUri?.fsPath, fixtures, 'the dialog starts where the last was');
   });
 
-  it('refuses a file that is not well-formed, naming line and column, and changes nothing', async () => {
+  it('refuses a file that is not well-formed, naming line and column; no change', async () => {
     pick(path.join(fixtures, 'Tracker_Broken.xml'));
     const clicksBefore = count('clicks');
     const importsBefore = count('imports');

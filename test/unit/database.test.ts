@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import initSqlJs from 'sql.js';
-import { SCHEMA_VERSION, TrackingDatabase } from '../../src/store/database';
+import { DatabaseSaveError, SCHEMA_VERSION, TrackingDatabase } from '../../src/store/database';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
@@ -111,6 +111,28 @@ describe('TrackingDatabase', () => {
     await database.save();
     database.close();
     assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+  });
+
+  it('says which file could not be written when a save fails, and keeps the data', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    const database = await TrackingDatabase.open(file, wasmPath);
+    database.db.run("INSERT INTO contacts (contact_id) VALUES ('7')");
+    mkdirSync(file); // a folder where the file should go: the rename cannot replace it
+
+    await assert.rejects(database.save(), (error: unknown) => {
+      assert.ok(error instanceof DatabaseSaveError);
+      assert.equal(error.file, file);
+      assert.match(error.message, /could not be written/);
+      return true;
+    });
+    assert.deepEqual(database.db.exec('SELECT contact_id FROM contacts')[0].values, [['7']]);
+
+    rmSync(file, { recursive: true });
+    await database.save();
+    database.close();
+    const reopened = await TrackingDatabase.open(file, wasmPath);
+    assert.deepEqual(reopened.db.exec('SELECT contact_id FROM contacts')[0].values, [['7']]);
+    reopened.close();
   });
 
   it('runs exclusive work one after another, even when earlier work fails', async () => {

@@ -230,7 +230,7 @@ describe('importTrackerFile', () => {
     assert.equal(count(database, 'clicks'), 33);
   });
 
-  it('imports the complete entries of a cut-off file, then the rest once it is complete', async () => {
+  it('imports the complete entries of a cut-off file, then the rest once complete', async () => {
     const whole = formatTrackerFile('ABC Ltd', clicks(0, 10));
     const file = path.join(folder, 'Tracker_A.xml');
     const cutAt = whole.indexOf('<Time>', whole.indexOf('<Click>', whole.length - 300));
