@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { migrations } from '../src/store/schema';
 import {
@@ -179,6 +180,9 @@ async function main(): Promise<void> {
     throw new Error(`${cli} is missing: run "node scripts/build.mjs" first`);
   }
   await mkdir(work, { recursive: true });
+  // Wall times mean little on a busy machine: say how busy it was, and compare CPU times too.
+  const load = () => loadavg()[0].toFixed(1);
+  console.log(`${cpus().length} CPUs, load average ${load()} at the start`);
   const first = new Map<number, Run>();
   let reimport: (Run & { added: number }) | undefined;
   let native: Run | undefined;
@@ -211,6 +215,7 @@ async function main(): Promise<void> {
     }
   }
 
+  console.log(`load average ${load()} at the end`);
   const largest = Math.max(...sizes);
   const big = first.get(largest)!;
   const ratio = (a: Run, b: Run) =>
