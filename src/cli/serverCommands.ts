@@ -1,5 +1,6 @@
 // `link-tracking serve`, `link` and `keygen`: the server and its links from the command line.
 import { InvalidArgumentError, type Command } from 'commander';
+import { write, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRedirectServer } from '../server/redirectServer';
 import { generateSigningKey, readKeyFile, writeKeyFile } from '../server/signingKey';
@@ -74,7 +75,7 @@ interface LinkOptions {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const log = batchedLog((text) => process.stderr.write(text));
+  const log = stderrLog();
   const key = await readKeyFile(options.keyFile);
   const file = path.join(path.resolve(options.folder), trackerFileName(options.regName));
   const appender = await TrackerAppender.open({ file, regName: options.regName, log });
@@ -117,21 +118,46 @@ function parsePort(value: string): number {
 }
 
 /**
- * A logger that writes the lines of one event-loop turn together: under load that is one
- * write for a whole batch of clicks instead of one each (stderr to a file writes synchronously).
+ * A logger for stderr that keeps the event loop free: lines are collected and written by one
+ * write at a time in the thread pool (in order), so under load one write carries the lines of
+ * many clicks, and a slow log file never delays a redirect. What is left is written at exit.
  */
-function batchedLog(write: (text: string) => void): (line: string) => void {
+function stderrLog(): (line: string) => void {
   let pending: string[] = [];
-  const flush = () => {
-    const text = pending.join('');
-    pending = [];
-    write(text);
-  };
-  process.on('exit', () => pending.length > 0 && flush());
-  return (line) => {
+  let writing = false;
+  const writeNext = () => {
     if (pending.length === 0) {
-      setImmediate(flush);
+      writing = false;
+      return;
     }
+    writing = true;
+    const bytes = Buffer.from(pending.join(''));
+    pending = [];
+    write(2, bytes, (error, written) => {
+      // What was not written (a full pipe) goes first in the next write, or the one at exit.
+      const rest = bytes.subarray(error ? 0 : written).toString();
+      if (rest) {
+        pending.unshift(rest);
+      }
+      if (error) {
+        setTimeout(writeNext, 100).unref();
+      } else {
+        writeNext();
+      }
+    });
+  };
+  process.on('exit', () => {
+    try {
+      writeSync(2, pending.join(''));
+    } catch {
+      // Nowhere left to report it.
+    }
+  });
+  return (line) => {
     pending.push(`${new Date().toISOString()} ${line}\n`);
+    if (!writing) {
+      writing = true;
+      setImmediate(writeNext);
+    }
   };
 }
