@@ -23,9 +23,9 @@
 //   screenshot(name)                 PNG of the whole window into test-results/<name>.png
 //   eventually(fn, timeoutMs?)       retry fn until it stops throwing (the UI renders late)
 //   hasUiBridge()                    false when run by a harness without a browser (desktop)
-//
 //   setTheme(name)                   switch the colour theme (through settings, not the bridge)
 //
+// A test that fails gets a screenshot, test-results/failed-<title>.png (test/integration/index.ts).
 // Selectors are Playwright selectors on the workbench page, e.g. '.notifications-toasts',
 // '.statusbar-item', 'text=Import email tracking'.
 import * as http from 'node:http';
