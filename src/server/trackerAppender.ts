@@ -56,12 +56,14 @@ interface FileEnd {
 
 /** Longest time one process keeps the lock while it has clicks to write. */
 const MAX_LOCK_HOLD_MS = 20;
+/** How long the lock is kept after the last batch, for the next one to come. */
+const LOCK_LINGER_MS = 5;
 
 const LOCK_OPTIONS = {
   realpath: false,
   // A lock untouched for this long belongs to a dead process and may be taken over.
   stale: 10_000,
-  retries: { retries: 400, factor: 1.3, minTimeout: 2, maxTimeout: 50 },
+  retries: { retries: 2000, factor: 1.2, minTimeout: 1, maxTimeout: 10 },
 };
 
 export class TrackerAppender {
@@ -76,6 +78,9 @@ export class TrackerAppender {
   private endTagOffset = 0;
   private expectedSize = -1;
   private rootName = 'Tracker';
+  private lockRelease: (() => Promise<void>) | undefined;
+  private lockSince = 0;
+  private lockTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: AppenderOptions,
@@ -140,52 +145,60 @@ export class TrackerAppender {
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
+    await this.releaseLock();
     await this.handle.close().catch(() => undefined);
   }
 
   private async flushAll(): Promise<void> {
-    for (;;) {
-      await this.flushWithLock();
-      // Checked in the same tick as `writing` is cleared, so no click is left waiting.
-      if (this.waiting.length === 0) {
-        this.writing = false;
-        return;
+    // Every click that arrives while a batch is being written joins the next batch. The
+    // write blocks the event loop briefly: setImmediate lets it first read the requests that
+    // came in meanwhile, so that they join this batch.
+    while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
+      const batch = this.waiting;
+      this.waiting = [];
+      try {
+        await this.holdLock();
+        await this.writeBatch(batch.map((w) => w.click));
+        this.recordedCount += batch.length;
+        this.batchCount++;
+        batch.forEach((w) => w.resolve());
+      } catch (error) {
+        // The file may hold part of the batch; find its end again before the next write.
+        this.expectedSize = -1;
+        batch.forEach((w) => w.reject(error as Error));
       }
     }
+    // Cleared in the same tick as the last look at `waiting`, so no click is left behind.
+    this.writing = false;
+    this.lockTimer ??= setTimeout(() => void this.releaseLock(), LOCK_LINGER_MS);
   }
 
   /**
-   * Writes batches while clicks keep coming, holding the lock across them for at most
-   * MAX_LOCK_HOLD_MS so that another process on the same file gets its turn.
+   * Takes the lock file, or keeps the one already held: under load, taking it for every
+   * batch would cost more than the write. It is held for at most MAX_LOCK_HOLD_MS at a time,
+   * and let go LOCK_LINGER_MS after the last batch, so another process gets its turn.
    */
-  private async flushWithLock(): Promise<void> {
-    let release: (() => Promise<void>) | undefined;
-    const heldSince = Date.now();
-    try {
-      // Every click that arrives while a batch is being written joins the next batch. The
-      // write blocks the event loop briefly: setImmediate lets it first read the requests
-      // that came in meanwhile, so that they join this batch.
-      while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
-        const batch = this.waiting;
-        this.waiting = [];
-        try {
-          release ??= await lockFile(this.options.file, this.options.log);
-          await this.writeBatch(batch.map((w) => w.click));
-          this.recordedCount += batch.length;
-          this.batchCount++;
-          batch.forEach((w) => w.resolve());
-        } catch (error) {
-          // The file may hold part of the batch; find its end again before the next write.
-          this.expectedSize = -1;
-          batch.forEach((w) => w.reject(error as Error));
-        }
-        if (Date.now() - heldSince >= MAX_LOCK_HOLD_MS) {
-          break;
-        }
-      }
-    } finally {
-      await release?.();
+  private async holdLock(): Promise<void> {
+    clearTimeout(this.lockTimer);
+    this.lockTimer = undefined;
+    if (this.lockRelease && Date.now() - this.lockSince >= MAX_LOCK_HOLD_MS) {
+      await this.releaseLock();
+      await new Promise((resolve) => setTimeout(resolve, LOCK_LINGER_MS));
     }
+    if (!this.lockRelease) {
+      this.lockRelease = await lockFile(this.options.file, this.options.log);
+      this.lockSince = Date.now();
+    }
+  }
+
+  private async releaseLock(): Promise<void> {
+    clearTimeout(this.lockTimer);
+    this.lockTimer = undefined;
+    const release = this.lockRelease;
+    this.lockRelease = undefined;
+    await release?.().catch((error: Error) =>
+      this.options.log?.(`${this.options.file}: could not release the lock: ${error.message}`),
+    );
   }
 
   /** Writes one batch; the caller holds the lock. */
