@@ -58,6 +58,8 @@ interface FileEnd {
 const MAX_LOCK_HOLD_MS = 20;
 /** How long the lock is kept after the last batch, for the next one to come. */
 const LOCK_LINGER_MS = 5;
+/** Flushes that may run while the next batch is written. */
+const MAX_FLUSHES_IN_FLIGHT = 2;
 
 const LOCK_OPTIONS = {
   realpath: false,
@@ -81,6 +83,10 @@ export class TrackerAppender {
   private lockRelease: (() => Promise<void>) | undefined;
   private lockSince = 0;
   private lockTimer: NodeJS.Timeout | undefined;
+  private releasing: Promise<void> = Promise.resolve();
+  /** Settles when every batch written so far has been answered; never rejects. */
+  private flushed: Promise<void> = Promise.resolve();
+  private flushesInFlight = 0;
 
   private constructor(
     private readonly options: AppenderOptions,
@@ -145,6 +151,7 @@ export class TrackerAppender {
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
+    await this.flushed;
     await this.releaseLock();
     await this.handle.close().catch(() => undefined);
   }
@@ -154,23 +161,48 @@ export class TrackerAppender {
     // write blocks the event loop briefly: setImmediate lets it first read the requests that
     // came in meanwhile, so that they join this batch.
     while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
+      if (this.flushesInFlight >= MAX_FLUSHES_IN_FLIGHT) {
+        await this.flushed;
+        continue;
+      }
       const batch = this.waiting;
       this.waiting = [];
+      let flush: Promise<void>;
       try {
         await this.holdLock();
-        await this.writeBatch(batch.map((w) => w.click));
-        this.recordedCount += batch.length;
-        this.batchCount++;
-        batch.forEach((w) => w.resolve());
+        ({ flush } = await this.writeBatch(batch.map((w) => w.click)));
       } catch (error) {
         // The file may hold part of the batch; find its end again before the next write.
         this.expectedSize = -1;
         batch.forEach((w) => w.reject(error as Error));
+        continue;
       }
+      this.answerWhenFlushed(batch, flush);
     }
     // Cleared in the same tick as the last look at `waiting`, so no click is left behind.
     this.writing = false;
     this.lockTimer ??= setTimeout(() => void this.releaseLock(), LOCK_LINGER_MS);
+  }
+
+  /**
+   * Answers a batch once its flush is done and every earlier batch has been answered. The
+   * next batch is written meanwhile, so one flush can overlap the next batch's write.
+   */
+  private answerWhenFlushed(batch: Waiting[], flush: Promise<void>): void {
+    this.flushesInFlight++;
+    this.flushed = Promise.all([this.flushed, flush]).then(
+      () => {
+        this.flushesInFlight--;
+        this.recordedCount += batch.length;
+        this.batchCount++;
+        batch.forEach((w) => w.resolve());
+      },
+      (error: Error) => {
+        this.flushesInFlight--;
+        this.expectedSize = -1;
+        batch.forEach((w) => w.reject(error));
+      },
+    );
   }
 
   /**
@@ -186,32 +218,44 @@ export class TrackerAppender {
       await new Promise((resolve) => setTimeout(resolve, LOCK_LINGER_MS));
     }
     if (!this.lockRelease) {
+      await this.releasing;
       this.lockRelease = await lockFile(this.options.file, this.options.log);
       this.lockSince = Date.now();
     }
   }
 
-  private async releaseLock(): Promise<void> {
+  /** Lets go of the lock once what was written under it is flushed. */
+  private releaseLock(): Promise<void> {
     clearTimeout(this.lockTimer);
     this.lockTimer = undefined;
+    // Taken at once, so that a batch starting meanwhile takes the lock anew.
     const release = this.lockRelease;
     this.lockRelease = undefined;
-    await release?.().catch((error: Error) =>
-      this.options.log?.(`${this.options.file}: could not release the lock: ${error.message}`),
-    );
+    if (release) {
+      const flushed = this.flushed;
+      this.releasing = (async () => {
+        await flushed;
+        await release().catch((error: Error) =>
+          this.options.log?.(`${this.options.file}: could not release the lock: ${error.message}`),
+        );
+      })();
+    }
+    return this.releasing;
   }
 
-  /** Writes one batch; the caller holds the lock. */
-  private async writeBatch(clicks: ClickFields[]): Promise<void> {
-    // Checking the end and writing a few KB into the page cache are quick and done
-    // synchronously; the flush can take milliseconds, so it runs in the thread pool while
-    // the event loop reads and checks the clicks of the next batch.
+  /**
+   * Writes one batch into the page cache; the caller holds the lock. Resolves to the flush
+   * that makes it durable (still running), so the event loop can read the next batch.
+   */
+  private async writeBatch(clicks: ClickFields[]): Promise<{ flush: Promise<void> }> {
     const fd = this.handle.fd;
     if (fstatSync(fd).size !== this.expectedSize) {
+      await this.flushed;
       await this.locateEnd(false);
     }
     const endTag = `${rootEndTagOf(this.rootName)}\n`;
     const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
+    // Synchronous: a few KB into the page cache, and the offsets must move before the next.
     for (let done = 0; done < bytes.length;) {
       done += writeSync(fd, bytes, done, bytes.length - done, this.endTagOffset + done);
     }
@@ -219,9 +263,9 @@ export class TrackerAppender {
     if (size < this.expectedSize) {
       ftruncateSync(fd, size);
     }
-    await this.handle.datasync();
     this.endTagOffset = size - this.encode(endTag).length;
     this.expectedSize = size;
+    return { flush: this.handle.datasync() };
   }
 
   /**
