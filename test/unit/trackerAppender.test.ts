@@ -220,6 +220,39 @@ describe('tracker appender', () => {
     );
   });
 
+  it('lets go of the lock soon after the last batch, while it stays open', async () => {
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.append(click(1));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(!existsSync(`${file}.lock`), 'the lock is still held by an idle appender');
+    await appender.append(click(2));
+    await appender.close();
+    assert.strictEqual(parseTrackerFile(file).length, 2);
+  });
+
+  it('answers batches in the order they were written', async () => {
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    const answered: number[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      pending.push(appender.append(click(i)).then(() => void answered.push(i)));
+      // Let some batches start before the next clicks arrive.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(pending);
+    await appender.close();
+    assert.deepStrictEqual(
+      answered,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.ok(appender.batches > 1, 'expected several batches');
+    const ids = parseTrackerFile(file).map((c) => Number(c.ContactID));
+    assert.deepStrictEqual(
+      ids,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+  });
+
   it('refuses a Reg Name that cannot be a file name', () => {
     assert.strictEqual(trackerFileName('ABC Ltd.'), 'Tracker_ABC Ltd..xml');
     assert.throws(() => trackerFileName('../etc'), /Reg Name/);
