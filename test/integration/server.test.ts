@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
 import * as vscode from 'vscode';
-import { elementTexts, eventually, hasUiBridge, screenshot } from './ui';
+import { click, elementTexts, eventually, hasUiBridge, screenshot } from './ui';
 
 const EXTENSION_ID = 'email-link-tracking.email-link-tracking';
 const PASTED_TARGET =
@@ -37,6 +37,30 @@ function get(url: string): Promise<{ status: number; location?: string }> {
       })
       .on('error', reject);
   });
+}
+
+/** Makes a tracked link for one contact through the command, answering its questions. */
+async function makeLinkFor(contactId: string): Promise<string> {
+  const sandbox = sinon.createSandbox();
+  try {
+    const answers = ['https://example.org/again', 'Server Test Again', 'Again', contactId];
+    sandbox.stub(vscode.window, 'showInputBox').callsFake(async () => answers.shift());
+    sandbox.stub(vscode.window, 'showQuickPick').callsFake((async (
+      items: readonly vscode.QuickPickItem[] | Thenable<readonly vscode.QuickPickItem[]>,
+    ) => {
+      const list = await items;
+      return (
+        list.find((item) => item.label === 'One contact') ??
+        list.find((item) => item.label.includes('Enter a contact ID'))
+      );
+    }) as never);
+    const made = (await vscode.commands.executeCommand('linkTracking.createTrackedLink')) as {
+      link: string;
+    };
+    return made.link;
+  } finally {
+    sandbox.restore();
+  }
 }
 
 async function statusBarText(): Promise<string> {
@@ -134,6 +158,49 @@ describe('Link tracking server', () => {
       `SELECT template, link_name FROM clicks WHERE contact_id = '${CONTACT}'`,
     );
     assert.deepEqual(rows[0]?.values, [[TEMPLATE, 'Campus themes']]);
+  });
+
+  it('offers copy URL and import now when its status bar item is clicked', async () => {
+    const api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as ExtensionApi;
+    const info = (await vscode.commands.executeCommand('linkTracking.startServer')) as ServerInfo;
+    const openMenu = async (action: string) => {
+      const offered: string[] = [];
+      const pick = sandbox.stub(vscode.window, 'showQuickPick').callsFake((async (
+        items: readonly string[] | Thenable<readonly string[]>,
+      ) => {
+        offered.push(...(await items));
+        return offered.find((item) => item.endsWith(action));
+      }) as never);
+      if (hasUiBridge()) {
+        await click('.statusbar-item:has-text("127.0.0.1")');
+        await eventually(() => assert.ok(pick.called, 'the menu did not open'));
+      } else {
+        await vscode.commands.executeCommand('linkTracking.serverMenu');
+      }
+      pick.restore();
+      return offered;
+    };
+
+    const offered = await openMenu('Copy URL');
+    assert.deepEqual(
+      offered.map((item) => item.replace(/^\$\([a-z-]+\) /, '')),
+      ['Stop server', 'Copy URL', 'Open tracker file', 'Import now'],
+    );
+    await eventually(async () => assert.equal(await vscode.env.clipboard.readText(), info.url));
+
+    // A second click, a second later (the import treats the same second as the same click).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const link = await makeLinkFor('SRV-99');
+    assert.equal((await get(link)).status, 302);
+    const count = () =>
+      Number(
+        api.store.database.db.exec(
+          "SELECT COUNT(*) FROM clicks WHERE contact_id IN ('SRV-42', 'SRV-99')",
+        )[0].values[0][0],
+      );
+    const before = count();
+    await openMenu('Import now');
+    await eventually(() => assert.equal(count(), before + 1));
   });
 
   it('stops by command and leaves the status bar', async () => {
