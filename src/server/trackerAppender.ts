@@ -63,8 +63,9 @@ const MAX_FLUSHES_IN_FLIGHT = 2;
 
 const LOCK_OPTIONS = {
   realpath: false,
-  // A lock untouched for this long belongs to a dead process and may be taken over.
-  stale: 10_000,
+  // A lock untouched for this long belongs to a dead process and may be taken over (its
+  // holder refreshes it every 2 s); a server restarted after a crash waits at most this long.
+  stale: 4_000,
   retries: { retries: 2000, factor: 1.2, minTimeout: 1, maxTimeout: 10 },
 };
 
