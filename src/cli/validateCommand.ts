@@ -1,9 +1,8 @@
 // `link-tracking validate`: the editor's tracker file checks on the command line.
 import { readFile } from 'node:fs/promises';
 import { type Command, CommanderError, Option } from 'commander';
-import { TextDecoder } from 'node:util';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
-import { readTracker } from '../tracker/trackerReader';
+import { decodeTracker } from '../tracker/trackerReader';
 import { validateTracker, type DiagnosticCode } from '../tracker/trackerValidator';
 
 /** Exit codes: 0 no errors (warnings allowed), 1 errors or unreadable, 2 wrong usage. */
@@ -45,8 +44,8 @@ async function runValidate(trackerFile: string, flags: ValidateFlags): Promise<v
     process.exitCode = EXIT_ERRORS;
     return;
   }
-  const decoded = decodeTracker(bytes, flags.dateOrder);
-  if ('problem' in decoded) {
+  const decoded = decodeTracker(bytes);
+  if (!decoded.ok) {
     report(trackerFile, flags, [{ ...decoded.problem, code: 'encoding' }], 0);
     process.exitCode = EXIT_ERRORS;
     return;
@@ -87,25 +86,6 @@ function report(file: string, flags: ValidateFlags, problems: ReportedProblem[],
   }
   const errors = problems.filter((p) => p.severity === 'error').length;
   process.stderr.write(`${summary(file, entries, errors, problems.length)}\n`);
-}
-
-/**
- * The file's text in the encoding the reader picks for it (BOM, then the XML declaration,
- * else UTF-8), or the reader's own problem when the bytes are not text in that encoding.
- */
-function decodeTracker(
-  bytes: Buffer,
-  dateOrder: DateOrder,
-): { text: string } | { problem: Problem } {
-  // TODO: a decoding export from trackerReader would spare this second pass over the file.
-  const read = readTracker(bytes, { dateOrder });
-  try {
-    const fatal = /^utf-/i.test(read.encoding);
-    return { text: new TextDecoder(read.encoding, { fatal }).decode(bytes) };
-  } catch {
-    const message = `The file is not valid ${read.encoding} text`;
-    return { problem: read.refused ?? { line: 1, column: 1, severity: 'error', message } };
-  }
 }
 
 function summary(file: string, entries: number, errors: number, problems: number): string {
