@@ -2,11 +2,15 @@
 // line and column of everything it reports. One scanner serves the importer (whole buffers and
 // streamed files alike) and the editor's validation, so both apply the same rules.
 //
-// It checks well-formedness as it goes and is tolerant only where the tracker format needs it:
-// several top-level elements (appended fragments), a missing root end tag, a last entry cut
-// off by a crash, and (when reading the tail of a file) end tags whose start came before the
-// tail. Document type declarations are refused outright, so no entity is ever expanded.
-import { normaliseClickDateTime, trimXmlSpace } from './dateTime';
+// The XML itself is tokenised and checked by saxes; this module keeps the tracker rules on top
+// and the text since the last markup, to locate what saxes reports by offset. saxes runs in
+// fragment mode, so several top-level elements (appended fragments) are accepted; the scanner
+// adds the other tolerances the tracker format needs: a missing root end tag and a last entry
+// cut off by a crash (the input is never closed, the open elements are inspected instead), and
+// (when reading the tail of a file) end tags whose start came before the tail. Document type
+// declarations are refused as soon as they start, so no entity is ever expanded.
+import { SaxesParser, type SaxesAttributePlain } from 'saxes';
+import { trimXmlSpace } from './dateTime';
 import type { DateOrder, Position, TrackerEntry } from './trackerEntry';
 import {
   fieldKindOf,
@@ -69,6 +73,7 @@ export interface ScanSummary {
 
 class ScanError extends Error {
   constructor(
+    /** Index in the scanner's buffer. */
     readonly index: number,
     message: string,
     readonly code: RefusalCode = 'not-well-formed',
@@ -86,72 +91,120 @@ interface OpenElement {
   startTagEnd: Position;
   /** Global character offset of the content (just after the start tag). */
   contentStart: number;
-  fields: RawFields;
+  /** Made on the first field: most elements are fields themselves, holding none. */
+  fields: RawFields | undefined;
   fieldCount: number;
-  conflicts: FieldKind[];
+  conflicts: FieldKind[] | undefined;
   hasChildElement: boolean;
   /** An entry was found inside: this is a container (a root with header attributes, say). */
   containsEntry: boolean;
   text: string;
 }
 
-const NAME_START =
-  ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF' +
-  '\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
-const NAME = `[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*`;
-const S = '[ \\t\\r\\n]';
-const ATTRIBUTE = `${NAME}${S}*=${S}*(?:"[^<"]*"|'[^<']*')`;
+const NO_CONFLICTS: readonly FieldKind[] = [];
 
-// XML name characters include combining marks on purpose.
-/* eslint-disable no-misleading-character-class */
-const START_TAG = new RegExp(`<(${NAME})((?:${S}+${ATTRIBUTE})*)${S}*(/?)>`, 'y');
-const END_TAG = new RegExp(`</(${NAME})${S}*>`, 'y');
-const ATTRIBUTES = new RegExp(`(${NAME})${S}*=${S}*(?:"([^<"]*)"|'([^<']*)')`, 'g');
-const NAME_AT = new RegExp(NAME, 'y');
-const XML_DECLARATION = new RegExp(
-  `<\\?xml${S}+version${S}*=${S}*(?:"1\\.[0-9]+"|'1\\.[0-9]+')` +
-    `(?:${S}+encoding${S}*=${S}*(?:"[A-Za-z][\\w.-]*"|'[A-Za-z][\\w.-]*'))?` +
-    `(?:${S}+standalone${S}*=${S}*(?:"(?:yes|no)"|'(?:yes|no)'))?${S}*\\?>`,
-  'y',
-);
-/* eslint-enable no-misleading-character-class */
-const SPACE_AT = new RegExp(`${S}*`, 'y');
-const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));/y;
-// eslint-disable-next-line no-control-regex
-const ILLEGAL_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-// The canonical entry the server writes, matched whole so that a large file of them is read
-// without the general tokenizer. Values hold no markup or line break; anything else (and any
-// entry that is not good) goes through the general path, which has the positions for reports.
-// The writer escapes '>', so excluding it keeps ']]>' out; references are resolved after.
-const VALUE = '([^<>\\r\\n\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*)';
-const CANONICAL_SOURCE =
-  `<Click>\\r?\\n[ \\t]*<EmailTemplate>${VALUE}</EmailTemplate>\\r?\\n` +
-  `[ \\t]*<ContactID>${VALUE}</ContactID>\\r?\\n[ \\t]*<LinkName>${VALUE}</LinkName>\\r?\\n` +
-  `[ \\t]*<Date>${VALUE}</Date>\\r?\\n[ \\t]*<Time>${VALUE}</Time>\\r?\\n[ \\t]*</Click>`;
-const CANONICAL_ENTRY = new RegExp(CANONICAL_SOURCE, 'y');
-const CANONICAL_ENTRY_WITH_INDICES = new RegExp(CANONICAL_SOURCE, 'yd');
-const CANONICAL_FIELDS: { kind: FieldKind; name: string }[] = [
-  { kind: 'template', name: 'EmailTemplate' },
-  { kind: 'contactId', name: 'ContactID' },
-  { kind: 'linkName', name: 'LinkName' },
-  { kind: 'date', name: 'Date' },
-  { kind: 'time', name: 'Time' },
-];
-const CANONICAL_LINES = 6;
+/** The start of a reference cut off by the end of the text. */
+const REFERENCE_START = /^&(?:#x?[0-9a-fA-F]*|[A-Za-z_:][\w.:-]*)?$/;
 
 /** Keep at most this much text waiting for the end of one construct. */
 const MAX_CONSTRUCT = 1 << 20;
 
+/**
+ * What saxes reports, in the words of a tracker file's admin: the message, and how far before
+ * saxes' position (just past the character it last read) the fault starts.
+ */
+const SAXES_ERRORS: [prefix: string, message: string, back: number, length?: number][] = [
+  ['disallowed character in tag name.', 'Malformed start tag', 1],
+  ['disallowed character in tag name', "'<' must start a tag; write &lt; for a literal '<'", 1],
+  ['the string "]]>" is disallowed', "']]>' is not allowed in text", 3, 3],
+  ['malformed comment.', "'--' is not allowed inside a comment", 3, 2],
+  ['unquoted attribute value.', 'The value of an attribute must be in quotes', 1],
+  ['no whitespace between attributes.', 'Expected white space before an attribute', 1],
+  ['attribute without value.', "Expected '=' after an attribute name", 1],
+  ['disallowed character in attribute name.', "Expected an attribute name or '>'", 1],
+  ['forward-slash in opening tag not followed by >.', "Expected '>' after '/'", 1],
+  ['weird empty close tag.', "Expected an element name after '</'", 1],
+  ['processing instruction without a target.', "Expected a name after '<?'", 1],
+];
+
+type ParserOptions = { fragment: true; position: false; xmlns: false };
+
+/**
+ * saxes with the scanner's handlers. They are set while the parser is constructed: set later,
+ * this many new properties turn the parser into a slow dictionary-mode object in V8 (measured
+ * 4-6 times slower on a 10 MB file).
+ */
+class TrackerXmlParser extends SaxesParser<ParserOptions> {
+  constructor(handlers: XmlHandlers) {
+    super({ fragment: true, position: false, xmlns: false });
+    this.on('opentagstart', handlers.openTagStart);
+    this.on('attribute', handlers.attribute);
+    this.on('opentag', handlers.openTag);
+    this.on('closetag', handlers.closeTag);
+    this.on('text', handlers.text);
+    this.on('cdata', handlers.cdata);
+    // saxes reports a comment on its '--', before reading the '>' that must follow.
+    this.on('comment', () => handlers.markup(1));
+    this.on('processinginstruction', () => handlers.markup(0));
+    this.on('xmldecl', () => handlers.markup(0));
+    this.on('error', handlers.error);
+  }
+}
+
+/** What the scanner reads of a tag; saxes' tag objects carry more. */
+interface XmlTag {
+  name: string;
+  isSelfClosing?: boolean;
+}
+
+interface XmlHandlers {
+  openTagStart(tag: XmlTag): void;
+  attribute(attribute: SaxesAttributePlain): void;
+  openTag(tag: XmlTag): void;
+  closeTag(tag: XmlTag): void;
+  text(text: string): void;
+  cdata(text: string): void;
+  markup(ahead: number): void;
+  error(error: Error): void;
+}
+
+/** What saxes says of a malformed XML declaration. */
+const XML_DECLARATION_ERRORS = [
+  'XML declaration is incomplete',
+  'XML declaration must contain a version',
+  'The character ? is disallowed anywhere in XML declarations',
+  'did not expect any more name/value pairs',
+  'expected the name ',
+  'expected one of ',
+  'value required',
+  'value must be quoted',
+  'version number must match',
+  'encoding value must match',
+  'standalone value must match',
+  'whitespace required',
+];
+
 export class TrackerScanner {
+  private readonly parser = new TrackerXmlParser({
+    openTagStart: (tag) => this.openTagStart(tag),
+    attribute: (attribute) => this.attribute(attribute),
+    openTag: (tag) => this.openTag(tag),
+    closeTag: (tag) => this.closeTag(tag),
+    text: (text) => this.text(text),
+    cdata: (text) => this.cdata(text),
+    markup: (ahead) => this.markup(ahead),
+    error: (error) => this.error(error),
+  });
   private buf = '';
   /** Global character offset of buf[0]. */
   private bufStart = 0;
-  private i = 0;
+  /** Global offset of the end of the text saxes has been given. */
+  private fed = 0;
+  /** Zero bytes (and white space) at the end, kept from saxes until more text follows. */
+  private heldZeros = '';
   private final = false;
 
-  // Line counting, in buf indices; positions are asked for in text order only.
+  // Line counting, in buf indices.
   private line: number;
   private lineStart = 0;
   private counted = 0;
@@ -160,6 +213,11 @@ export class TrackerScanner {
   private hasCR = false;
 
   private readonly stack: OpenElement[] = [];
+  /** The element whose start tag saxes is reading, and its attributes (name, value start). */
+  private opening: OpenElement | undefined;
+  private openingAttributes: [string, number][] = [];
+  /** Global offset just past the last markup saxes reported: what follows is still open. */
+  private markupEnd = 0;
   private readonly entryNames = new Set<string>();
   private entryDepth: number | undefined;
   private rootName: string | undefined;
@@ -201,13 +259,18 @@ export class TrackerScanner {
     this.final = final;
     try {
       this.resolveComplete();
-      this.scan();
+      this.feed(this.heldZeros + text);
+      if (final) {
+        this.endOfText();
+      } else {
+        this.checkOpenConstruct();
+      }
       this.resolveComplete();
     } catch (error) {
       if (!(error instanceof ScanError)) {
         throw error;
       }
-      const start = error.at ?? this.pos(Math.max(error.index, this.counted));
+      const start = error.at ?? this.pos(error.index);
       const end = { line: start.line, column: start.column + error.length };
       this.refusal = { code: error.code, message: error.message, start, end };
     }
@@ -218,6 +281,8 @@ export class TrackerScanner {
     if (!this.final && !this.refusal) {
       this.push('', true);
     }
+    // Positions are worked out in text order: the unfinished markup comes before the end.
+    const partial = this.partialAt === undefined ? undefined : this.pos(this.partialAt);
     const end = this.refusal ? this.refusal.start : this.pos(this.buf.length);
     this.resolveComplete();
     if (this.completeLocal !== undefined) {
@@ -245,19 +310,371 @@ export class TrackerScanner {
     if (cutIndex >= 0) {
       const { name, start } = this.stack[cutIndex];
       summary.cutOff = { name, start, zeroBytes: this.zeroTail };
-    } else if (this.partialAt !== undefined) {
-      summary.cutOff = { name: '', start: this.pos(this.partialAt), zeroBytes: this.zeroTail };
+    } else if (partial) {
+      summary.cutOff = { name: '', start: partial, zeroBytes: this.zeroTail };
     }
     const containers = cutIndex >= 0 ? this.stack.slice(0, cutIndex) : this.stack;
     summary.unclosed = containers.map((el) => ({ name: el.name, start: el.start }));
     return summary;
   }
 
+  // ---- feeding saxes ---------------------------------------------------------------------
+
+  /**
+   * Gives saxes the text, except zero bytes that end it: a crash can leave them at the end of
+   * a file whose size grew before its data was written. They wait for what follows them.
+   */
+  private feed(text: string): void {
+    this.heldZeros = '';
+    const zeros = text.indexOf('\0') < 0 ? -1 : zeroTailStart(text, 0);
+    if (zeros >= 0) {
+      this.heldZeros = text.slice(zeros);
+      text = text.slice(0, zeros);
+      if (this.final) {
+        this.zeroTail = true;
+      }
+    }
+    this.parser.write(text);
+    this.fed += text.length;
+  }
+
+  /** At the end of the text: what saxes was still reading is cut off, or not well-formed. */
+  private endOfText(): void {
+    const from = this.markupEnd - this.bufStart;
+    const to = this.fed - this.bufStart;
+    const amp = this.buf.lastIndexOf('&', to - 1);
+    if (
+      amp >= from &&
+      this.buf.indexOf(';', amp) < 0 &&
+      !REFERENCE_START.test(this.buf.slice(amp, to))
+    ) {
+      // saxes reads a reference up to its ';': end it, so that saxes judges what came before.
+      // What could still become a reference is left alone: a crash may cut one in two.
+      this.parser.write(';');
+    }
+    const lt = this.buf.indexOf('<', from);
+    if (lt >= 0 && lt < to) {
+      if (this.stack.length === 0 && this.buf.startsWith('<![CDATA[', lt)) {
+        throw new ScanError(lt, 'CDATA section outside any element', undefined, 9);
+      }
+      this.partialAt = lt;
+      return;
+    }
+    if (from > to) {
+      this.partialAt = this.buf.lastIndexOf('<!--', to); // a comment cut off before its '>'
+      return;
+    }
+    const nonSpace = firstNonSpace(this.buf, from, to);
+    if (nonSpace >= 0 && this.stack.length === 0) {
+      throw new ScanError(nonSpace, 'Text outside any element');
+    }
+    if (nonSpace >= 0) {
+      this.partialAt = from;
+    } else if (this.zeroTail) {
+      this.partialAt = to + this.heldZeros.indexOf('\0');
+    }
+  }
+
+  /** Refuses a construct that runs on for more than MAX_CONSTRUCT (memory stays bounded). */
+  private checkOpenConstruct(): void {
+    if (this.heldZeros.length > MAX_CONSTRUCT) {
+      throw new ScanError(this.fed - this.bufStart, 'More than 1 MB of zero bytes');
+    }
+    if (this.fed - this.markupEnd <= MAX_CONSTRUCT) {
+      return;
+    }
+    const from = this.markupEnd - this.bufStart;
+    const to = this.fed - this.bufStart;
+    const amp = this.buf.lastIndexOf('&', to - 1);
+    if (amp >= from && this.buf.indexOf(';', amp) < 0) {
+      throw new ScanError(this.bareAmpersand(to), "'&' must be written as &amp;");
+    }
+    const lt = this.buf.indexOf('<', from);
+    throw new ScanError(lt >= 0 && lt < to ? lt : from, 'Markup is not closed within 1 MB');
+  }
+
+  // ---- saxes events ----------------------------------------------------------------------
+
+  /** saxes' position (just past what it last read) as an index in buf. */
+  private here(): number {
+    return this.parser.position - this.bufStart;
+  }
+
+  /** Notes the end of markup, `ahead` characters past what saxes has read. */
+  private markup(ahead = 0): void {
+    this.markupEnd = this.parser.position + ahead;
+  }
+
+  private openTagStart(tag: XmlTag): void {
+    if (this.strayEndTag && !this.options.tail) {
+      const stray = this.strayEndTag;
+      throw new ScanError(
+        0,
+        `End tag </${stray.name}> has no start tag`,
+        'not-well-formed',
+        stray.name.length + 3,
+        stray.at,
+      );
+    }
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) {
+      this.rootName ??= tag.name;
+    } else if (!parent.hasChildElement) {
+      parent.hasChildElement = true;
+      parent.text = '';
+    }
+    const start = this.pos(this.buf.lastIndexOf('<', this.here() - 1));
+    this.opening = {
+      name: tag.name,
+      start,
+      startTagEnd: start,
+      contentStart: 0,
+      fields: undefined,
+      fieldCount: 0,
+      conflicts: undefined,
+      hasChildElement: false,
+      containsEntry: false,
+      text: '',
+    };
+    this.openingAttributes = [];
+  }
+
+  private attribute({ name, value }: SaxesAttributePlain): void {
+    // saxes has just read the closing quote; the value cannot hold that quote.
+    const valueEnd = this.here() - 1;
+    const valueStart = this.buf.lastIndexOf(this.buf[valueEnd], valueEnd - 1) + 1;
+    this.openingAttributes.push([name, this.bufStart + valueStart]);
+    const kind = fieldKindOf(name);
+    if (kind && this.opening) {
+      this.addField(this.opening, kind, name, value, valueStart, valueEnd);
+    }
+  }
+
+  private openTag(tag: XmlTag): void {
+    const el = this.opening!;
+    const end = this.here();
+    el.startTagEnd = this.pos(end);
+    el.contentStart = this.bufStart + end;
+    this.opening = undefined;
+    this.stack.push(el);
+    if (!tag.isSelfClosing) {
+      this.markup();
+    }
+  }
+
+  private closeTag(tag: XmlTag): void {
+    const el = this.stack.pop()!;
+    const end = this.here();
+    this.markup();
+    if (tag.isSelfClosing) {
+      this.closeElement(el, end, end);
+      return;
+    }
+    const buf = this.buf;
+    const start = buf.lastIndexOf('</', end - 1);
+    const nameEnd = start + 2 + el.name.length;
+    if (
+      !buf.startsWith(el.name, start + 2) ||
+      (nameEnd < end - 1 && !isSpaceCode(buf.charCodeAt(nameEnd)))
+    ) {
+      const name = buf.slice(start + 2, end - 1).trimEnd();
+      // saxes closes the open elements up to a matching one; a tracker file says what is wrong.
+      throw new ScanError(
+        start,
+        `End tag </${name}> does not match the start tag <${el.name}> on line ${el.start.line}`,
+        undefined,
+        name.length + 3,
+      );
+    }
+    this.closeElement(el, start, end);
+  }
+
+  /** Character data; saxes reports it when the next markup starts. */
+  private text(text: string): void {
+    const top = this.stack[this.stack.length - 1];
+    if (!top) {
+      const from = this.markupEnd - this.bufStart;
+      const nonSpace = firstNonSpace(this.buf, from, this.buf.lastIndexOf('<', this.here() - 1));
+      if (nonSpace >= 0) {
+        throw new ScanError(nonSpace, 'Text outside any element');
+      }
+    } else if (!top.hasChildElement && top.text.length < MAX_CONSTRUCT) {
+      top.text += text;
+    }
+  }
+
+  private cdata(text: string): void {
+    const top = this.stack[this.stack.length - 1];
+    if (!top) {
+      const start = this.buf.lastIndexOf('<![CDATA[', this.here() - 1);
+      throw new ScanError(start, 'CDATA section outside any element', undefined, 9);
+    }
+    if (!top.hasChildElement && top.text.length < MAX_CONSTRUCT) {
+      top.text += text;
+    }
+    this.markup();
+  }
+
+  /** Turns what saxes reports into a refusal, or lets saxes go on where the format allows. */
+  private error(error: Error): void {
+    const reported = error.message;
+    const at = this.here() - 1;
+    const buf = this.buf;
+    if (reported.startsWith('unmatched closing tag: ') && this.stack.length === 0) {
+      // An end tag with no start: the tail of a file read before, or a file that lost its head.
+      this.markup();
+      if (!this.options.tail) {
+        const start = buf.lastIndexOf('</', at);
+        const name = reported.slice('unmatched closing tag: '.length, -1);
+        this.strayEndTag ??= { at: this.pos(start), name };
+      }
+      return;
+    }
+    if (
+      reported === 'an XML declaration must be at the start of the document.' ||
+      reported === 'the XML declaration must appear at the start of the document.'
+    ) {
+      const start = buf.lastIndexOf('<?', at);
+      if (this.bufStart + start === 0) {
+        return; // fragment mode knows no document start; the very start is one
+      }
+      throw new ScanError(
+        start,
+        'The XML declaration must be at the very start of the file',
+        'not-well-formed',
+        5,
+      );
+    }
+    if (reported.startsWith('inappropriately located doctype')) {
+      throw doctypeError(buf.lastIndexOf('<!', at));
+    }
+    if (reported === 'disallowed character.') {
+      throw this.disallowedCharacter(at);
+    }
+    if (
+      reported === 'undefined entity.' ||
+      reported === 'disallowed character in entity name.' ||
+      reported === 'malformed character entity.' ||
+      reported === 'empty entity name.'
+    ) {
+      throw this.badReference(at);
+    }
+    if (reported.startsWith('duplicate attribute: ')) {
+      const name = reported.slice('duplicate attribute: '.length, -1);
+      throw new ScanError(
+        this.repeatedAttribute(name),
+        `Attribute ${name} is repeated`,
+        undefined,
+        name.length,
+      );
+    }
+    if (reported === 'disallowed character in closing tag.') {
+      const start = buf.lastIndexOf('</', at - 1) + 2;
+      const name = buf.slice(start, at).trim();
+      if (!name) {
+        throw new ScanError(start, "Expected an element name after '</'");
+      }
+      throw new ScanError(at, `Expected '>' to end the end tag </${name}>`);
+    }
+    if (XML_DECLARATION_ERRORS.some((prefix) => reported.startsWith(prefix))) {
+      throw new ScanError(at, `Malformed XML declaration: ${reported.replace(/\.$/, '')}`);
+    }
+    if (reported === 'incorrect syntax.') {
+      throw new ScanError(buf.lastIndexOf('<!', at), "Unexpected markup after '<!'", undefined, 2);
+    }
+    for (const [prefix, message, back, length] of SAXES_ERRORS) {
+      if (reported.startsWith(prefix)) {
+        throw new ScanError(at + 1 - back, message, undefined, length);
+      }
+    }
+    throw new ScanError(
+      at,
+      reported.charAt(0).toUpperCase() + reported.slice(1).replace(/\.$/, ''),
+    );
+  }
+
+  private disallowedCharacter(at: number): ScanError {
+    const amp = this.buf.lastIndexOf('&', at);
+    const semicolon = amp < 0 ? -1 : this.buf.indexOf(';', amp);
+    if (amp >= this.markupEnd - this.bufStart && (semicolon < 0 || semicolon > at)) {
+      // saxes was reading a reference from a bare '&': that came first.
+      return new ScanError(this.bareAmpersand(at), "'&' must be written as &amp;");
+    }
+    const c = this.buf.codePointAt(at) ?? 0;
+    if (c === 0x3c) {
+      return new ScanError(at, "'<' is not allowed in attribute values; write &lt;");
+    }
+    const code = c.toString(16).toUpperCase().padStart(4, '0');
+    return new ScanError(at, `Character U+${code} is not allowed in XML`);
+  }
+
+  /**
+   * The reference that ends with the ';' at `semicolon`: it starts at the first '&' after the
+   * ';' before it, since saxes reads a reference from its '&' up to the next ';'.
+   */
+  private badReference(semicolon: number): ScanError {
+    const amp = this.bareAmpersand(semicolon);
+    const reference = this.buf.slice(amp, semicolon + 1);
+    if (/^&#(?:[0-9]+|x[0-9a-fA-F]+);$/.test(reference)) {
+      return new ScanError(
+        amp,
+        `${reference} is not a character XML allows`,
+        undefined,
+        reference.length,
+      );
+    }
+    const name = /^&([^\s&;<]{1,40});$/.exec(reference);
+    const message = name
+      ? `Unknown entity &${name[1]}; (only the five XML entities and &#...; are allowed)`
+      : "'&' must be written as &amp;";
+    return new ScanError(amp, message);
+  }
+
+  private bareAmpersand(before: number): number {
+    const from = Math.max(
+      this.markupEnd - this.bufStart,
+      this.buf.lastIndexOf(';', before - 1) + 1,
+    );
+    const amp = this.buf.indexOf('&', from);
+    return amp >= 0 && amp < before ? amp : before;
+  }
+
+  /** Where the second attribute of that name starts: its value's quote, back over `name =`. */
+  private repeatedAttribute(name: string): number {
+    const found = this.openingAttributes.filter(([n]) => n === name);
+    const [, valueStart] = found[1] ?? found[0] ?? [name, this.parser.position];
+    let k = valueStart - this.bufStart - 2;
+    while (k > 0 && /[ \t\r\n=]/.test(this.buf[k])) {
+      k--;
+    }
+    return k + 1 - name.length;
+  }
+
   // ---- positions -------------------------------------------------------------------------
 
   private pos(index: number): Position {
+    if (index < this.counted) {
+      return this.posBefore(index);
+    }
     this.countTo(index);
     return { line: this.line, column: index - this.lineStart + 1 };
+  }
+
+  /** A position before the counted text (an error found after the scan moved past it). */
+  private posBefore(index: number): Position {
+    const buf = this.buf;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    for (let k = Math.min(this.counted, this.lineStart) - 1; k >= index; k--) {
+      const c = buf.charCodeAt(k);
+      if (c === 10 || (c === 13 && buf.charCodeAt(k + 1) !== 10)) {
+        line--;
+      }
+    }
+    if (line !== this.line) {
+      lineStart = Math.max(buf.lastIndexOf('\n', index - 1), buf.lastIndexOf('\r', index - 1)) + 1;
+    }
+    return { line, column: index - lineStart + 1 };
   }
 
   private countTo(index: number): void {
@@ -296,7 +713,7 @@ export class TrackerScanner {
 
   /** Drops text that no later report can need. */
   private compact(): void {
-    let cut = Math.min(this.i, this.counted);
+    let cut = Math.min(this.markupEnd - this.bufStart, this.counted);
     if (this.completePending && this.completeLocal !== undefined) {
       cut = Math.min(cut, this.completeLocal);
     }
@@ -318,16 +735,12 @@ export class TrackerScanner {
         : this.compactedBytes + bytes;
     this.buf = this.buf.slice(cut);
     this.bufStart += cut;
-    this.i -= cut;
     this.counted -= cut;
     this.lineStart -= cut;
     this.nextNewline = this.nextNewline < 0 ? -1 : this.nextNewline - cut;
     this.newlineSearchedTo = Math.max(0, this.newlineSearchedTo - cut);
     if (this.completeLocal !== undefined) {
       this.completeLocal -= cut;
-    }
-    if (this.partialAt !== undefined) {
-      this.partialAt -= cut;
     }
   }
 
@@ -377,338 +790,7 @@ export class TrackerScanner {
     this.completeLocal = undefined;
   }
 
-  // ---- tokenizing ------------------------------------------------------------------------
-
-  private scan(): void {
-    const buf = this.buf;
-    const len = buf.length;
-    while (this.i < len) {
-      const i = this.i;
-      if (buf.charCodeAt(i) !== 60 /* < */) {
-        const afterSpace = this.skipSpaceBetweenElements(i);
-        if (afterSpace !== i) {
-          this.i = afterSpace;
-          continue;
-        }
-        if (!this.text(i)) {
-          return;
-        }
-        continue;
-      }
-      if (this.strayEndTag && !this.options.tail && buf.charCodeAt(i + 1) !== 47) {
-        this.checkAfterStrayEndTag(i);
-      }
-      const next = buf.charCodeAt(i + 1);
-      let done: boolean;
-      if (next === 33 /* ! */) {
-        done = this.markupDeclaration(i);
-      } else if (next === 63 /* ? */) {
-        done = this.processingInstruction(i);
-      } else if (next === 47 /* / */) {
-        done = this.endTag(i);
-      } else if (next === 67 /* C */ && this.canonicalEntry(i)) {
-        done = true;
-      } else {
-        done = this.startTag(i);
-      }
-      if (!done) {
-        return;
-      }
-    }
-  }
-
-  /** Skips the indentation between child elements, the commonest text of all. */
-  private skipSpaceBetweenElements(i: number): number {
-    const top = this.stack[this.stack.length - 1];
-    if (!top || !top.hasChildElement) {
-      return i;
-    }
-    const buf = this.buf;
-    let k = i;
-    for (let c = buf.charCodeAt(k); c === 32 || c === 10 || c === 9 || c === 13;) {
-      c = buf.charCodeAt(++k);
-    }
-    // Stop short of the end of the text: it may continue in the next piece.
-    return k < buf.length ? k : i;
-  }
-
-  /** Marks where the text ran out inside a construct; true when more text may complete it. */
-  private waitOrCutOff(i: number): boolean {
-    if (this.final) {
-      this.partialAt = i;
-      this.i = this.buf.length;
-      return false;
-    }
-    if (this.buf.length - i > MAX_CONSTRUCT) {
-      throw new ScanError(i, 'Markup is not closed within 1 MB');
-    }
-    return false;
-  }
-
-  private checkAfterStrayEndTag(i: number): void {
-    const stray = this.strayEndTag;
-    if (stray && this.buf.startsWith('<!--', i) === false && this.buf.charCodeAt(i + 1) !== 63) {
-      throw new ScanError(
-        i,
-        `End tag </${stray.name}> has no start tag`,
-        'not-well-formed',
-        stray.name.length + 3,
-        stray.at,
-      );
-    }
-  }
-
-  /** Character data up to the next '<'; false when the text ran out. */
-  private text(i: number): boolean {
-    const buf = this.buf;
-    let end = buf.indexOf('<', i);
-    let zeroFrom = -1;
-    if (end < 0) {
-      if (!this.final) {
-        return this.waitOrCutOff(i);
-      }
-      end = buf.length;
-      zeroFrom = zeroTailStart(buf, i);
-      if (zeroFrom >= 0) {
-        end = zeroFrom;
-      }
-    }
-    const top = this.stack[this.stack.length - 1];
-    if (!top) {
-      const nonSpace = buf.slice(i, end).search(/[^ \t\r\n]/);
-      if (nonSpace >= 0) {
-        throw new ScanError(i + nonSpace, 'Text outside any element');
-      }
-    } else if (!top.hasChildElement || !isSpace(buf, i, end)) {
-      const value = this.decodeText(i, end);
-      if (!top.hasChildElement && top.text.length < MAX_CONSTRUCT) {
-        top.text += value;
-      }
-      if (end === buf.length && !isSpace(buf, i, end)) {
-        this.partialAt = i;
-      }
-    }
-    if (zeroFrom >= 0) {
-      this.zeroTail = true;
-      this.partialAt = zeroFrom;
-      this.i = buf.length;
-      return false;
-    }
-    this.i = end;
-    return true;
-  }
-
-  /** Checks character data and resolves its references. */
-  private decodeText(start: number, end: number, attribute = false): string {
-    let raw = this.checkChars(start, end);
-    if (attribute) {
-      // Attribute values read line breaks and tabs as spaces (XML's value normalisation).
-      if (/[\t\r\n]/.test(raw)) {
-        raw = raw.replace(/\r\n|[\t\r\n]/g, ' ');
-      }
-    } else {
-      const cdataEnd = raw.indexOf(']]>');
-      if (cdataEnd >= 0) {
-        throw new ScanError(start + cdataEnd, "']]>' is not allowed in text", undefined, 3);
-      }
-    }
-    const resolved = resolveReferences(raw);
-    if (typeof resolved !== 'string') {
-      throw new ScanError(start + resolved.at, resolved.message, undefined, resolved.length);
-    }
-    return resolved;
-  }
-
-  /** The text between two indices, refused when it holds a character XML cannot carry. */
-  private checkChars(start: number, end: number): string {
-    const raw = this.buf.slice(start, end);
-    const illegal = ILLEGAL_CHAR.exec(raw);
-    if (illegal) {
-      const code = illegal[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-      throw new ScanError(start + illegal.index, `Character U+${code} is not allowed in XML`);
-    }
-    return raw;
-  }
-
-  private markupDeclaration(i: number): boolean {
-    const buf = this.buf;
-    if (buf.startsWith('<!--', i)) {
-      const close = buf.indexOf('-->', i + 4);
-      if (close < 0) {
-        return this.waitOrCutOff(i);
-      }
-      const doubleHyphen = buf.indexOf('--', i + 4);
-      if (doubleHyphen < close) {
-        throw new ScanError(doubleHyphen, "'--' is not allowed inside a comment", undefined, 2);
-      }
-      this.checkChars(i + 4, close);
-      this.i = close + 3;
-      return true;
-    }
-    if (buf.startsWith('<![CDATA[', i)) {
-      const top = this.stack[this.stack.length - 1];
-      if (!top) {
-        throw new ScanError(i, 'CDATA section outside any element', undefined, 9);
-      }
-      const close = buf.indexOf(']]>', i + 9);
-      if (close < 0) {
-        return this.waitOrCutOff(i);
-      }
-      const raw = this.checkChars(i + 9, close);
-      if (!top.hasChildElement && top.text.length < MAX_CONSTRUCT) {
-        top.text += raw;
-      }
-      this.i = close + 3;
-      return true;
-    }
-    if (buf.length - i < 9 && !this.final && '<!DOCTYPE'.startsWith(buf.slice(i))) {
-      return false;
-    }
-    if (buf.startsWith('<!DOCTYPE', i)) {
-      throw new ScanError(
-        i,
-        'Document type declarations (<!DOCTYPE>) are not accepted in tracker files: ' +
-          'entities are never expanded',
-        'doctype',
-        9,
-      );
-    }
-    if (buf.length - i < 9 && !this.final) {
-      return false;
-    }
-    if (this.final && ('<!--'.startsWith(buf.slice(i)) || '<![CDATA['.startsWith(buf.slice(i)))) {
-      return this.waitOrCutOff(i);
-    }
-    throw new ScanError(i, "Unexpected markup after '<!'", undefined, 2);
-  }
-
-  private processingInstruction(i: number): boolean {
-    const buf = this.buf;
-    const close = buf.indexOf('?>', i + 2);
-    if (close < 0) {
-      return this.waitOrCutOff(i);
-    }
-    NAME_AT.lastIndex = i + 2;
-    const target = NAME_AT.exec(buf);
-    if (!target) {
-      throw new ScanError(i + 2, "Expected a name after '<?'");
-    }
-    const afterTarget = i + 2 + target[0].length;
-    if (afterTarget !== close && !/[ \t\r\n]/.test(buf[afterTarget])) {
-      throw new ScanError(afterTarget, `Expected white space after <?${target[0]}`);
-    }
-    if (target[0].toLowerCase() === 'xml') {
-      if (target[0] !== 'xml') {
-        throw new ScanError(i + 2, `The name ${target[0]} is reserved by XML`, undefined, 3);
-      }
-      if (this.bufStart + i !== 0) {
-        const message = 'The XML declaration must be at the very start of the file';
-        throw new ScanError(i, message, undefined, 5);
-      }
-      XML_DECLARATION.lastIndex = i;
-      if (!XML_DECLARATION.test(buf)) {
-        throw new ScanError(i, 'Malformed XML declaration', undefined, close + 2 - i);
-      }
-    }
-    this.checkChars(i + 2, close);
-    this.i = close + 2;
-    return true;
-  }
-
-  private endTag(i: number): boolean {
-    const buf = this.buf;
-    END_TAG.lastIndex = i;
-    const m = END_TAG.exec(buf);
-    if (!m) {
-      return this.badTag(i, true);
-    }
-    const name = m[1];
-    const end = i + m[0].length;
-    const el = this.stack.pop();
-    if (!el) {
-      // An end tag with no start: the tail of a file read before, or a file that lost its head.
-      if (!this.options.tail) {
-        this.strayEndTag ??= { at: this.pos(i), name };
-      }
-      this.i = end;
-      return true;
-    }
-    if (el.name !== name) {
-      throw new ScanError(
-        i,
-        `End tag </${name}> does not match the start tag <${el.name}> on line ${el.start.line}`,
-        undefined,
-        name.length + 3,
-      );
-    }
-    this.closeElement(el, i, end);
-    this.i = end;
-    return true;
-  }
-
-  private startTag(i: number): boolean {
-    const buf = this.buf;
-    START_TAG.lastIndex = i;
-    const m = START_TAG.exec(buf);
-    if (!m) {
-      return this.badTag(i, false);
-    }
-    const name = m[1];
-    const end = i + m[0].length;
-    const parent = this.stack[this.stack.length - 1];
-    if (!parent) {
-      this.rootName ??= name;
-    } else if (!parent.hasChildElement) {
-      parent.hasChildElement = true;
-      parent.text = '';
-    }
-
-    const start = this.pos(i);
-    const el: OpenElement = {
-      name,
-      start,
-      startTagEnd: start,
-      contentStart: this.bufStart + end,
-      fields: {},
-      fieldCount: 0,
-      conflicts: [],
-      hasChildElement: false,
-      containsEntry: false,
-      text: '',
-    };
-    if (m[2]) {
-      this.attributes(el, i + 1 + name.length, m[2]);
-    }
-    el.startTagEnd = this.pos(end);
-    if (m[3]) {
-      this.closeElement(el, end, end);
-    } else {
-      this.stack.push(el);
-    }
-    this.i = end;
-    return true;
-  }
-
-  private attributes(el: OpenElement, offset: number, text: string): void {
-    const seen = new Set<string>();
-    ATTRIBUTES.lastIndex = 0;
-    for (let m = ATTRIBUTES.exec(text); m; m = ATTRIBUTES.exec(text)) {
-      const name = m[1];
-      const at = offset + m.index;
-      if (seen.has(name)) {
-        throw new ScanError(at, `Attribute ${name} is repeated`, undefined, name.length);
-      }
-      seen.add(name);
-      // The value ends just before the closing quote, which ends the match.
-      const valueEnd = m.index + m[0].length - 1;
-      const valueStart = valueEnd - (m[2] ?? m[3]).length;
-      const value = this.decodeText(offset + valueStart, offset + valueEnd, true);
-      const kind = fieldKindOf(name);
-      if (kind) {
-        this.addField(el, kind, name, value, offset + valueStart, offset + valueEnd);
-      }
-    }
-  }
+  // ---- the tracker rules -----------------------------------------------------------------
 
   private addField(
     el: OpenElement,
@@ -718,40 +800,27 @@ export class TrackerScanner {
     sourceStart: number,
     sourceEnd: number,
   ): void {
-    const source = this.buf.slice(sourceStart, sourceEnd);
-    const lead = source.length - source.replace(/^[ \t\r\n]+/, '').length;
-    const trail = source.length - source.replace(/[ \t\r\n]+$/, '').length;
-    const trimmedEnd = Math.max(sourceStart + lead, sourceEnd - trail);
-    const field: RawField = {
-      name,
-      value,
-      start: this.pos(sourceStart + lead),
-      end: this.pos(trimmedEnd),
-    };
-    const existing = el.fields[kind];
+    const buf = this.buf;
+    let from = sourceStart;
+    let to = sourceEnd;
+    while (from < to && isSpaceCode(buf.charCodeAt(from))) {
+      from++;
+    }
+    while (to > from && isSpaceCode(buf.charCodeAt(to - 1))) {
+      to--;
+    }
+    const field: RawField = { name, value, start: this.pos(from), end: this.pos(to) };
+    const fields = (el.fields ??= {});
+    const existing = fields[kind];
     if (!existing) {
-      el.fields[kind] = field;
+      fields[kind] = field;
       el.fieldCount++;
-    } else if (
-      trimXmlSpace(existing.value) !== trimXmlSpace(value) &&
-      !el.conflicts.includes(kind)
-    ) {
-      el.conflicts.push(kind);
+    } else if (trimXmlSpace(existing.value) !== trimXmlSpace(value)) {
+      el.conflicts ??= [];
+      if (!el.conflicts.includes(kind)) {
+        el.conflicts.push(kind);
+      }
     }
-  }
-
-  /** Reports what is wrong with a tag the patterns did not match, or waits for more text. */
-  private badTag(i: number, isEnd: boolean): boolean {
-    const problem = diagnoseTag(this.buf, i, isEnd);
-    if (problem === 'eof') {
-      return this.waitOrCutOff(i);
-    }
-    if (zeroTailStart(this.buf, problem.index) === problem.index) {
-      // Zero bytes up to the end of what has been read: wait to see whether more follow.
-      this.zeroTail = this.final;
-      return this.waitOrCutOff(i);
-    }
-    throw new ScanError(problem.index, problem.message);
   }
 
   private closeElement(el: OpenElement, endTagStart: number, endTagEnd: number): void {
@@ -782,9 +851,15 @@ export class TrackerScanner {
       start: el.start,
       startTagEnd: el.startTagEnd,
       end: this.pos(endTagEnd),
-      fields: el.fields,
+      fields: el.fields ?? {},
     };
-    const verdict = judgeEntry(el.name, el.start, el.fields, el.conflicts, this.options.dateOrder);
+    const verdict = judgeEntry(
+      el.name,
+      el.start,
+      span.fields,
+      el.conflicts ?? NO_CONFLICTS,
+      this.options.dateOrder,
+    );
     if (verdict.ok) {
       this.sink.entry(verdict.entry, span);
     } else {
@@ -792,84 +867,16 @@ export class TrackerScanner {
     }
     this.markComplete(endTagEnd, span.end.line);
   }
+}
 
-  /** The fast path: one whole canonical entry with good values; false to take the slow one. */
-  private canonicalEntry(i: number): boolean {
-    const buf = this.buf;
-    const pattern = this.options.spans ? CANONICAL_ENTRY_WITH_INDICES : CANONICAL_ENTRY;
-    pattern.lastIndex = i;
-    const m = pattern.exec(buf);
-    if (!m) {
-      return false;
-    }
-    const whole = m[0];
-    const template = canonicalValue(m[1]);
-    const contactId = canonicalValue(m[2]);
-    const linkName = canonicalValue(m[3]);
-    if (!template || !contactId || linkName === undefined) {
-      return false;
-    }
-    const dateTime = normaliseClickDateTime(m[4], m[5], this.options.dateOrder);
-    if (!dateTime.ok) {
-      return false;
-    }
-    const parent = this.stack[this.stack.length - 1];
-    if (!parent) {
-      this.rootName ??= 'Click';
-    } else if (!parent.hasChildElement) {
-      parent.hasChildElement = true;
-      parent.text = '';
-    }
-    const start = this.pos(i);
-    const end = i + whole.length;
-    const entry: TrackerEntry = {
-      template,
-      contactId,
-      linkName,
-      date: dateTime.value.date,
-      time: dateTime.value.time,
-      line: start.line,
-      column: start.column,
-    };
-    let span: EntrySpan | undefined;
-    if (this.options.spans) {
-      span = this.canonicalSpan(m, start, end);
-    } else {
-      // Every line break of the entry is one of the pattern's: count them without looking.
-      this.line += CANONICAL_LINES;
-      this.lineStart = i + whole.lastIndexOf('\n') + 1;
-      this.counted = end;
-    }
-    if (parent) {
-      parent.containsEntry = true;
-    }
-    this.entryNames.add('Click');
-    this.entryDepth = this.stack.length;
-    this.sink.entry(entry, span);
-    this.markComplete(end, start.line + CANONICAL_LINES);
-    this.i = end;
-    return true;
-  }
-
-  private canonicalSpan(m: RegExpExecArray, start: Position, end: number): EntrySpan {
-    const fields: RawFields = {};
-    const indices = m.indices!;
-    const startTagEnd = this.pos(m.index + '<Click>'.length);
-    CANONICAL_FIELDS.forEach(({ kind, name }, n) => {
-      const [from, to] = indices[n + 1]!;
-      const value = m[n + 1];
-      const lead = value.length - value.replace(/^[ \t]+/, '').length;
-      const trail = value.length - value.replace(/[ \t]+$/, '').length;
-      const resolved = resolveReferences(value);
-      fields[kind] = {
-        name,
-        value: typeof resolved === 'string' ? resolved : value,
-        start: this.pos(from + lead),
-        end: this.pos(Math.max(from + lead, to - trail)),
-      };
-    });
-    return { name: 'Click', start, startTagEnd, end: this.pos(end), fields };
-  }
+function doctypeError(index: number): ScanError {
+  return new ScanError(
+    index,
+    'Document type declarations (<!DOCTYPE>) are not accepted in tracker files: ' +
+      'entities are never expanded',
+    'doctype',
+    9,
+  );
 }
 
 /**
@@ -891,150 +898,16 @@ function zeroTailStart(buf: string, from: number): number {
   return zero;
 }
 
-/** Text with its character and entity references resolved, or what is wrong with one. */
-function resolveReferences(raw: string): string | { at: number; message: string; length: number } {
-  let amp = raw.indexOf('&');
-  if (amp < 0) {
-    return raw;
-  }
-  let out = '';
-  let from = 0;
-  while (amp >= 0) {
-    out += raw.slice(from, amp);
-    REFERENCE.lastIndex = amp;
-    const m = REFERENCE.exec(raw);
-    if (!m) {
-      const name = /^&([^\s&;<]{1,40});/.exec(raw.slice(amp));
-      const message = name
-        ? `Unknown entity &${name[1]}; (only the five XML entities and &#...; are allowed)`
-        : "'&' must be written as &amp;";
-      return { at: amp, message, length: 1 };
-    }
-    const code = m[1] ? -1 : m[2] ? parseInt(m[2], 10) : parseInt(m[3], 16);
-    if (code !== -1 && !isXmlChar(code)) {
-      return { at: amp, message: `${m[0]} is not a character XML allows`, length: m[0].length };
-    }
-    out += m[1] ? PREDEFINED[m[1]] : String.fromCodePoint(code);
-    from = amp + m[0].length;
-    amp = raw.indexOf('&', from);
-  }
-  return out + raw.slice(from);
+function isSpaceCode(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
 }
 
-/** A canonical value with its references resolved; undefined sends the entry the slow way. */
-function canonicalValue(raw: string): string | undefined {
-  const resolved = raw.indexOf('&') < 0 ? raw : resolveReferences(raw);
-  return typeof resolved === 'string' ? trimXmlSpace(resolved) : undefined;
-}
-
-function isSpace(buf: string, start: number, end: number): boolean {
+/** Index of the first character that is not XML white space in [start, end), or -1. */
+function firstNonSpace(buf: string, start: number, end: number): number {
   for (let k = start; k < end; k++) {
-    const c = buf.charCodeAt(k);
-    if (c !== 32 && c !== 10 && c !== 9 && c !== 13) {
-      return false;
+    if (!isSpaceCode(buf.charCodeAt(k))) {
+      return k;
     }
   }
-  return true;
-}
-
-function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
-}
-
-function skipSpace(buf: string, j: number): number {
-  SPACE_AT.lastIndex = j;
-  SPACE_AT.exec(buf);
-  return SPACE_AT.lastIndex;
-}
-
-/**
- * Walks a tag that the patterns rejected, to name the first thing wrong with it, or 'eof'
- * when the text ends before the tag does (a cut-off, or more text still to come).
- */
-function diagnoseTag(
-  buf: string,
-  i: number,
-  isEnd: boolean,
-): 'eof' | { index: number; message: string } {
-  let j = i + (isEnd ? 2 : 1);
-  if (j >= buf.length) {
-    return 'eof';
-  }
-  NAME_AT.lastIndex = j;
-  const name = NAME_AT.exec(buf);
-  if (!name) {
-    return {
-      index: j,
-      message: isEnd
-        ? "Expected an element name after '</'"
-        : "'<' must start a tag; write &lt; for a literal '<'",
-    };
-  }
-  j += name[0].length;
-  if (j >= buf.length) {
-    return 'eof';
-  }
-  if (isEnd) {
-    j = skipSpace(buf, j);
-    if (j >= buf.length) {
-      return 'eof';
-    }
-    return { index: j, message: `Expected '>' to end the end tag </${name[0]}>` };
-  }
-  for (;;) {
-    const before = j;
-    j = skipSpace(buf, j);
-    if (j >= buf.length) {
-      return 'eof';
-    }
-    const c = buf[j];
-    if (c === '/') {
-      if (j + 1 >= buf.length) {
-        return 'eof';
-      }
-      return { index: j + 1, message: "Expected '>' after '/'" };
-    }
-    if (c === '>') {
-      return { index: j, message: `Malformed start tag <${name[0]}>` };
-    }
-    if (j === before) {
-      return { index: j, message: 'Expected white space before an attribute' };
-    }
-    NAME_AT.lastIndex = j;
-    const attr = NAME_AT.exec(buf);
-    if (!attr) {
-      return { index: j, message: `Expected an attribute name or '>' in <${name[0]}>` };
-    }
-    j = skipSpace(buf, j + attr[0].length);
-    if (j >= buf.length) {
-      return 'eof';
-    }
-    if (buf[j] !== '=') {
-      return { index: j, message: `Expected '=' after attribute ${attr[0]}` };
-    }
-    j = skipSpace(buf, j + 1);
-    if (j >= buf.length) {
-      return 'eof';
-    }
-    const quote = buf[j];
-    if (quote !== '"' && quote !== "'") {
-      return { index: j, message: `The value of attribute ${attr[0]} must be in quotes` };
-    }
-    for (j++; j < buf.length && buf[j] !== quote; j++) {
-      if (buf[j] === '<') {
-        return { index: j, message: "'<' is not allowed in attribute values; write &lt;" };
-      }
-    }
-    if (j >= buf.length) {
-      return 'eof';
-    }
-    j++;
-  }
+  return -1;
 }
