@@ -1,5 +1,5 @@
 // `link-tracking serve`, `link` and `keygen`: the server and its links from the command line.
-import { InvalidArgumentError, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import { write, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRedirectServer } from '../server/redirectServer';
@@ -18,6 +18,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (0: any free port)', parsePort, 8787)
     .option('--base-path <path>', 'path of the tracked links', '/LinkTracking')
     .option('--utc', 'record click dates and times in UTC instead of local time', false)
+    .exitOverride(usageExit)
     .action(serve);
 
   program
@@ -32,6 +33,7 @@ export function registerServerCommands(program: Command): void {
     .requiredOption('--contact <id>', 'contact ID')
     .requiredOption('--url <target>', 'the real target (http or https)')
     .option('--name <link name>', 'link name (default: the target URL)')
+    .exitOverride(usageExit)
     .action(async (options: LinkOptions) => {
       const key = await readKeyFile(options.keyFile);
       const target = prepareTarget(options.url);
@@ -49,10 +51,16 @@ export function registerServerCommands(program: Command): void {
     .description('Make a new link signing key file (readable by its owner only)')
     .requiredOption('--key-file <file>', 'where to write the key')
     .option('--force', 'replace an existing key file (links made with the old key stop working)')
+    .exitOverride(usageExit)
     .action(async (options: { keyFile: string; force?: boolean }) => {
       await writeKeyFile(options.keyFile, generateSigningKey(), options.force ?? false);
       process.stderr.write(`wrote a new link signing key to ${options.keyFile}\n`);
     });
+}
+
+/** Commander's parse errors are wrong usage: exit 2. Help stays 0. */
+function usageExit(error: CommanderError): never {
+  throw new CommanderError(error.exitCode === 0 ? 0 : 2, error.code, error.message);
 }
 
 interface ServeOptions {

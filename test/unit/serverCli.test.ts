@@ -58,6 +58,15 @@ describe('link-tracking keygen, link and serve', function () {
     });
   });
 
+  it('keygen, link and serve exit 2 for wrong usage', () => {
+    assert.strictEqual(cli('keygen').status, 2, '--key-file is required');
+    assert.strictEqual(cli('link', '--key-file', keyFile).status, 2, '--base-url is required');
+    assert.strictEqual(cli('serve', '--folder', folder).status, 2, '--reg-name is required');
+    const badPort = ['--reg-name', 'X', '--key-file', keyFile, '--port', 'abc'];
+    assert.strictEqual(cli('serve', '--folder', folder, ...badPort).status, 2);
+    assert.strictEqual(cli('keygen', '--help').status, 0);
+  });
+
   it('link exits 1 with a clear message for a target that is not http(s)', () => {
     const result = cli(
       ...['link', '--key-file', keyFile, '--base-url', 'https://t.example/LinkTracking'],
