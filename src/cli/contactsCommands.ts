@@ -1,13 +1,10 @@
 // `link-tracking contacts import`: the contacts directory from the command line.
-import path from 'node:path';
-import { type Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { importContactsFile, type ContactsImportResult } from '../store/contacts';
-import { TrackingDatabase } from '../store/database';
 import type { Problem } from '../tracker/trackerEntry';
+import { EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
 
-/** Exit codes: 0 the import ran (bad rows included), 1 refused or failed, 2 wrong usage. */
-const EXIT_REFUSED = 1;
-const EXIT_USAGE = 2;
+// Exit codes: 0 the import ran (bad rows included), 1 refused or failed, 2 wrong usage.
 
 interface ContactsImportFlags {
   db: string;
@@ -30,20 +27,8 @@ export function registerContactsCommands(program: Command): void {
     .action(runContactsImport);
 }
 
-/** Commander's parse errors are wrong usage: exit 2. Help and version stay 0. */
-function usageExit(error: CommanderError): never {
-  throw new CommanderError(error.exitCode === 0 ? 0 : EXIT_USAGE, error.code, error.message);
-}
-
 async function runContactsImport(csv: string, flags: ContactsImportFlags): Promise<void> {
-  // cli.js is bundled into dist/, beside the wasm file that the build copies there.
-  const database = await TrackingDatabase.open(flags.db, path.join(__dirname, 'sql-wasm.wasm'));
-  if (database.renamedAside) {
-    process.stderr.write(
-      `link-tracking: ${flags.db} could not be opened (${database.renamedAsideReason}); ` +
-        `it was kept as ${database.renamedAside} and a new database was started\n`,
-    );
-  }
+  const database = await openDatabase(flags.db);
   let result: ContactsImportResult;
   try {
     result = await importContactsFile(database, csv);

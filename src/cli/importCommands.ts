@@ -1,15 +1,13 @@
 // `link-tracking import` and `link-tracking clicks`: the store from the command line.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { listClicks } from '../store/clickQueries';
-import { TrackingDatabase } from '../store/database';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
+import { EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
 
 /** Exit codes: 0 the import ran, 1 refused or failed, 2 wrong usage. */
-const EXIT_REFUSED = 1;
-const EXIT_USAGE = 2;
 
 interface ImportFlags {
   db: string;
@@ -46,27 +44,6 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print a JSON array')
     .exitOverride(usageExit)
     .action(runClicks);
-}
-
-/** Commander's parse errors are wrong usage: exit 2. Help and version stay 0. */
-function usageExit(error: CommanderError): never {
-  throw new CommanderError(error.exitCode === 0 ? 0 : EXIT_USAGE, error.code, error.message);
-}
-
-function wasmPath(): string {
-  // cli.js is bundled into dist/, beside the wasm file that the build copies there.
-  return path.join(__dirname, 'sql-wasm.wasm');
-}
-
-async function openDatabase(file: string): Promise<TrackingDatabase> {
-  const database = await TrackingDatabase.open(file, wasmPath());
-  if (database.renamedAside) {
-    process.stderr.write(
-      `link-tracking: ${file} could not be opened (${database.renamedAsideReason}); ` +
-        `it was kept as ${database.renamedAside} and a new database was started\n`,
-    );
-  }
-  return database;
 }
 
 async function runImport(trackerFile: string, flags: ImportFlags): Promise<void> {
@@ -127,7 +104,7 @@ async function runClicks(flags: ClicksFlags): Promise<void> {
     process.exitCode = EXIT_REFUSED;
     return;
   }
-  const database = await openDatabase(flags.db);
+  const database = await openDatabase(flags.db, { readOnly: true });
   try {
     const clicks = listClicks(database.db, { contactId: flags.contact });
     if (flags.json) {

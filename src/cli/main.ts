@@ -1,5 +1,6 @@
 // The `link-tracking` command line over the same core as the extension.
 import { Command, CommanderError } from 'commander';
+import { usageExit } from './cliSupport';
 import { registerContactsCommands } from './contactsCommands';
 import { registerImportCommands } from './importCommands';
 import { registerServerCommands } from './serverCommands';
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
   program.description(
     'Email link tracking: import tracker files, query clicks, serve tracked links.',
   );
+  program.exitOverride(usageExit);
   registerImportCommands(program);
   registerContactsCommands(program);
   registerServerCommands(program);

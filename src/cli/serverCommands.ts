@@ -1,11 +1,12 @@
 // `link-tracking serve`, `link` and `keygen`: the server and its links from the command line.
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { write, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { startRedirectServer } from '../server/redirectServer';
 import { generateSigningKey, readKeyFile, writeKeyFile } from '../server/signingKey';
 import { makeTrackedLink, prepareTarget } from '../server/trackedLink';
 import { TrackerAppender, trackerFileName } from '../server/trackerAppender';
+import { usageExit } from './cliSupport';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -56,11 +57,6 @@ export function registerServerCommands(program: Command): void {
       await writeKeyFile(options.keyFile, generateSigningKey(), options.force ?? false);
       process.stderr.write(`wrote a new link signing key to ${options.keyFile}\n`);
     });
-}
-
-/** Commander's parse errors are wrong usage: exit 2. Help stays 0. */
-function usageExit(error: CommanderError): never {
-  throw new CommanderError(error.exitCode === 0 ? 0 : 2, error.code, error.message);
 }
 
 interface ServeOptions {

@@ -1,13 +1,13 @@
 // `link-tracking validate`: the editor's tracker file checks on the command line.
 import { readFile } from 'node:fs/promises';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
 import { decodeTracker } from '../tracker/trackerReader';
 import { validateTracker, type DiagnosticCode } from '../tracker/trackerValidator';
+import { EXIT_REFUSED, usageExit } from './cliSupport';
 
 /** Exit codes: 0 no errors (warnings allowed), 1 errors or unreadable, 2 wrong usage. */
-const EXIT_ERRORS = 1;
-const EXIT_USAGE = 2;
+const EXIT_ERRORS = EXIT_REFUSED;
 
 interface ValidateFlags {
   dateOrder: DateOrder;
@@ -27,11 +27,6 @@ export function registerValidateCommands(program: Command): void {
     .option('--json', 'print {"problems": [...], "entries": n} as one JSON object')
     .exitOverride(usageExit)
     .action(runValidate);
-}
-
-/** Commander's parse errors are wrong usage: exit 2. Help stays 0. */
-function usageExit(error: CommanderError): never {
-  throw new CommanderError(error.exitCode === 0 ? 0 : EXIT_USAGE, error.code, error.message);
 }
 
 async function runValidate(trackerFile: string, flags: ValidateFlags): Promise<void> {

@@ -28,6 +28,25 @@ export class DatabaseSaveError extends Error {
   }
 }
 
+/** A database file that cannot be used, met by a caller that only reads (nothing was moved). */
+export class UnusableDatabaseError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`the database file ${file} cannot be used (${reason})`);
+    this.name = 'UnusableDatabaseError';
+  }
+}
+
+export interface OpenOptions {
+  /**
+   * The caller only reads: an unusable file is left where it is and UnusableDatabaseError is
+   * thrown, instead of moving it aside for a new database that nobody would save.
+   */
+  readOnly?: boolean;
+}
+
 /** The schema version this code writes; a file with a higher one is from a newer release. */
 export const SCHEMA_VERSION = migrations.length;
 
@@ -55,9 +74,15 @@ export class TrackingDatabase {
    * schema) is renamed to `<file>.corrupt-<timestamp>`, never deleted, and a new database is
    * started; `renamedAside` then says where the old file went.
    */
-  static async open(file: string, wasmPath: string): Promise<TrackingDatabase> {
+  static async open(
+    file: string,
+    wasmPath: string,
+    options: OpenOptions = {},
+  ): Promise<TrackingDatabase> {
     const SQL = await loadSqlJs(wasmPath);
-    await mkdir(path.dirname(file), { recursive: true });
+    if (!options.readOnly) {
+      await mkdir(path.dirname(file), { recursive: true });
+    }
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {
         return undefined;
@@ -72,6 +97,9 @@ export class TrackingDatabase {
         return new TrackingDatabase(db, file, undefined, undefined).tune().migrate();
       }
       db.close();
+      if (options.readOnly) {
+        throw new UnusableDatabaseError(file, reason);
+      }
       const aside = await renameAside(file);
       return new TrackingDatabase(new SQL.Database(), file, aside, reason).tune().migrate();
     }

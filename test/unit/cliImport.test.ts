@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -194,7 +194,21 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(readFileSync(aside, 'utf8'), 'not a database '.repeat(200));
   });
 
+  it('clicks refuses an unreadable database and leaves it where it is (it only reads)', () => {
+    writeFileSync(db, 'not a database '.repeat(200));
+    const result = run('clicks', '--db', db, '--json');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot be used/);
+    assert.equal(readFileSync(db, 'utf8'), 'not a database '.repeat(200));
+    assert.deepEqual(
+      readdirSync(folder).filter((name) => name.includes('.corrupt-')),
+      [],
+      'nothing moved aside',
+    );
+  });
+
   it('exits 2 for wrong usage', () => {
+    assert.equal(run('bogus').code, 2, 'an unknown command');
     assert.equal(run('import').code, 2);
     assert.equal(run('import', 'x.xml').code, 2, '--db is required');
     assert.equal(run('import', 'x.xml', '--db', db, '--date-order', 'ymd').code, 2);
