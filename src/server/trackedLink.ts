@@ -1,5 +1,6 @@
 // Signed tracked links: making them, checking them, and turning the target into a Location value.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { trimXmlSpace } from '../tracker/dateTime';
 
 /** What a tracked link carries besides its signature. */
 export interface TrackedLinkFields {
@@ -76,6 +77,10 @@ export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key:
       throw new TargetError(`The ${name} contains text that is not valid Unicode.`);
     }
   }
+  const blank = blankRequiredField(fields);
+  if (blank) {
+    throw new TargetError(`The ${blank} must not be empty: the import would skip the click.`);
+  }
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new TargetError(`The tracking URL must be http or https: "${baseUrl}"`);
@@ -123,6 +128,10 @@ export function verifyTrackedLink(queryString: string, key: Buffer): LinkCheck {
   if (!timingSafeEqual(signature, computeSignature(fields, key))) {
     return { ok: false, kind: 'signature', reason: 'signature does not match' };
   }
+  const blank = blankRequiredField(fields);
+  if (blank) {
+    return { ok: false, kind: 'garbled', reason: `the ${blank} is empty` };
+  }
   // Only someone holding the key can sign a bad target; refuse rather than send a broken
   // header. (Links made here were fully checked when made; this is the cheap part of it.)
   // eslint-disable-next-line no-control-regex
@@ -130,6 +139,17 @@ export function verifyTrackedLink(queryString: string, key: Buffer): LinkCheck {
     return { ok: false, kind: 'garbled', reason: 'the signed target is not an http(s) URL' };
   }
   return { ok: true, fields };
+}
+
+/** The import skips a click with no contact or no template, so neither may be blank. */
+function blankRequiredField(fields: TrackedLinkFields): string | undefined {
+  if (trimXmlSpace(fields.contactId) === '') {
+    return 'contact';
+  }
+  if (trimXmlSpace(fields.template) === '') {
+    return 'template';
+  }
+  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   locationFor,
   makeTrackedLink,
   prepareTarget,
+  signFields,
   verifyTrackedLink,
   type TrackedLinkFields,
 } from '../../src/server/trackedLink';
@@ -123,6 +124,27 @@ describe('tracked links', () => {
       assert.throws(() => prepareTarget(target), /http|control|spaces|valid/, target);
       assert.throws(() => makeTrackedLink('http://h/L', { ...fields, target }, key));
     }
+  });
+
+  it('refuses a blank contact or template, which the import would skip', () => {
+    assert.throws(
+      () => makeTrackedLink('http://h/L', { ...fields, contactId: ' ' }, key),
+      /contact/,
+    );
+    assert.throws(
+      () => makeTrackedLink('http://h/L', { ...fields, template: '' }, key),
+      /template/,
+    );
+    const blank = { ...fields, contactId: '' };
+    const query = new URLSearchParams({
+      t: blank.template,
+      c: blank.contactId,
+      n: blank.linkName,
+      u: blank.target,
+      s: signFields(blank, key),
+    });
+    const check = verifyTrackedLink(query.toString(), key);
+    assert.deepStrictEqual(check, { ok: false, kind: 'garbled', reason: 'the contact is empty' });
   });
 
   it('refuses a base URL that is not http(s) or carries a query', () => {
