@@ -244,17 +244,18 @@ export abstract class TrackingTreeProvider
   }
 }
 
+/** Clicking a contact or a client opens its Tracked Emails. */
+function showTrackedEmailsOf(node: ClientNode | ContactNode): vscode.Command {
+  return { command: SHOW_TRACKED_EMAILS_COMMAND, title: 'Show tracked emails', arguments: [node] };
+}
+
 function clientItem(node: ClientNode): vscode.TreeItem {
   const item = new vscode.TreeItem(node.client.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = node.id;
   item.description = plural(node.client.contacts.length, 'contact');
   item.contextValue = 'client';
   item.iconPath = new vscode.ThemeIcon('organization');
-  item.command = {
-    command: SHOW_TRACKED_EMAILS_COMMAND,
-    title: 'Show tracked emails',
-    arguments: [node],
-  };
+  item.command = showTrackedEmailsOf(node);
   return item;
 }
 
@@ -275,11 +276,7 @@ function contactItem(node: ContactNode): vscode.TreeItem {
     .join('\n');
   item.contextValue = 'contact';
   item.iconPath = new vscode.ThemeIcon('person');
-  item.command = {
-    command: SHOW_TRACKED_EMAILS_COMMAND,
-    title: 'Show tracked emails',
-    arguments: [node],
-  };
+  item.command = showTrackedEmailsOf(node);
   return item;
 }
 
