@@ -1,30 +1,15 @@
 import * as assert from 'node:assert';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { generateSigningKey, writeKeyFile } from '../../src/server/signingKey';
 import { makeTrackedLink } from '../../src/server/trackedLink';
-import { getStatus, parseTrackerFile, startServeProcess } from './serverTestSupport';
+import { getStatus, parseTrackerFile, serveFolder, startServeProcess } from './serverTestSupport';
 
 describe('server process killed or stopped under load', function () {
   this.timeout(60_000);
 
   it('keeps every acknowledged click, stays importable, and keeps cut-off bytes aside', async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'crash-'));
-    const keyFile = path.join(folder, 'link.key');
-    const key = generateSigningKey();
-    await writeKeyFile(keyFile, key);
-    const args = [
-      '--folder',
-      folder,
-      '--reg-name',
-      'ABC Ltd',
-      '--key-file',
-      keyFile,
-      '--port',
-      '0',
-    ];
+    const { folder, key, args } = await serveFolder('crash-');
     const file = path.join(folder, 'Tracker_ABC Ltd.xml');
 
     const first = await startServeProcess(args);
@@ -81,13 +66,8 @@ describe('server process killed or stopped under load', function () {
   });
 
   it('on SIGINT under load answers or refuses what is in flight and keeps every 302', async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'sigint-'));
-    const keyFile = path.join(folder, 'link.key');
-    const key = generateSigningKey();
-    await writeKeyFile(keyFile, key);
-    const server = await startServeProcess([
-      ...['--folder', folder, '--reg-name', 'ABC Ltd', '--key-file', keyFile, '--port', '0'],
-    ]);
+    const { folder, key, args } = await serveFolder('sigint-');
+    const server = await startServeProcess(args);
     const acknowledged: string[] = [];
     const statuses = new Set<number>();
     let stopped = false;

@@ -1,30 +1,15 @@
 import * as assert from 'node:assert';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { generateSigningKey, writeKeyFile } from '../../src/server/signingKey';
 import { makeTrackedLink } from '../../src/server/trackedLink';
-import { getStatus, parseTrackerFile, startServeProcess } from './serverTestSupport';
+import { getStatus, parseTrackerFile, serveFolder, startServeProcess } from './serverTestSupport';
 
 describe('two server processes on one tracker file', function () {
   this.timeout(90_000);
 
   it('lose and double nothing under load', async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'two-servers-'));
-    const keyFile = path.join(folder, 'link.key');
-    const key = generateSigningKey();
-    await writeKeyFile(keyFile, key);
-    const args = [
-      '--folder',
-      folder,
-      '--reg-name',
-      'ABC Ltd',
-      '--key-file',
-      keyFile,
-      '--port',
-      '0',
-    ];
+    const { folder, key, args } = await serveFolder('two-servers-');
     const servers = await Promise.all([startServeProcess(args), startServeProcess(args)]);
 
     const perServer = 600;
