@@ -19,8 +19,8 @@ import {
   formatTrackerFile,
   ROOT_END_TAG,
   trackerFileStart,
-  type ClickFields,
 } from '../../src/tracker/trackerWriter';
+import { click } from './clickFixture';
 
 const CORPUS = join(__dirname, '..', 'fixtures', 'tracker');
 
@@ -76,17 +76,6 @@ function withoutBatches(result: ReadResult & { batches?: number }): ReadResult {
 
 function readBytes(text: string, options: Partial<ReadOptions> = {}): ReadResult {
   return readTracker(Buffer.from(text, 'utf8'), { dateOrder: 'dmy', ...options });
-}
-
-function click(overrides: Partial<ClickFields> = {}): ClickFields {
-  return {
-    template: 'Spring Newsletter',
-    contactId: '1042',
-    linkName: 'Book a review',
-    date: '2026-03-14',
-    time: '09:26:53',
-    ...overrides,
-  };
 }
 
 describe('trackerReader: the shared corpus, through every path', () => {

@@ -5,18 +5,8 @@ import {
   type ScanOptions,
   type ScanSummary,
 } from '../../src/tracker/trackerScanner';
-import { formatClick, formatTrackerFile, type ClickFields } from '../../src/tracker/trackerWriter';
-
-function click(overrides: Partial<ClickFields> = {}): ClickFields {
-  return {
-    template: 'Spring Newsletter',
-    contactId: '1042',
-    linkName: 'Book a review',
-    date: '2026-03-14',
-    time: '09:26:53',
-    ...overrides,
-  };
-}
+import { formatClick, formatTrackerFile } from '../../src/tracker/trackerWriter';
+import { click } from './clickFixture';
 
 /** Everything the scanner reports for a text pushed in pieces of the given sizes (cycled). */
 function scan(

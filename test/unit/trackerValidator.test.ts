@@ -8,25 +8,10 @@ import {
   type TextEditSpec,
   type TrackerDiagnostic,
 } from '../../src/tracker/trackerValidator';
-import {
-  formatClick,
-  formatTrackerFile,
-  trackerFileStart,
-  type ClickFields,
-} from '../../src/tracker/trackerWriter';
+import { formatClick, formatTrackerFile, trackerFileStart } from '../../src/tracker/trackerWriter';
+import { click } from './clickFixture';
 
 const CORPUS = join(__dirname, '..', 'fixtures', 'tracker');
-
-function click(overrides: Partial<ClickFields> = {}): ClickFields {
-  return {
-    template: 'Spring Newsletter',
-    contactId: '1042',
-    linkName: 'Book a review',
-    date: '2026-03-14',
-    time: '09:26:53',
-    ...overrides,
-  };
-}
 
 function validate(text: string) {
   return validateTracker(text, { dateOrder: 'dmy' });
