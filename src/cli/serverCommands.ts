@@ -121,10 +121,14 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** Each write into the thread pool costs the event loop as much as a click; wait for more lines. */
+const LOG_DELAY_MS = 20;
+
 /**
  * A logger for stderr that keeps the event loop free: lines are collected and written by one
- * write at a time in the thread pool (in order), so under load one write carries the lines of
- * many clicks, and a slow log file never delays a redirect. What is left is written at exit.
+ * write at a time in the thread pool (in order), at most every LOG_DELAY_MS, so under load one
+ * write carries the lines of many clicks, and a slow log file never delays a redirect. What is
+ * left is written at exit.
  */
 function stderrLog(): (line: string) => void {
   let pending: string[] = [];
@@ -143,11 +147,7 @@ function stderrLog(): (line: string) => void {
       if (rest) {
         pending.unshift(rest);
       }
-      if (error) {
-        setTimeout(writeNext, 100).unref();
-      } else {
-        writeNext();
-      }
+      setTimeout(writeNext, error ? 100 : LOG_DELAY_MS).unref();
     });
   };
   process.on('exit', () => {
@@ -161,7 +161,7 @@ function stderrLog(): (line: string) => void {
     pending.push(`${new Date().toISOString()} ${line}\n`);
     if (!writing) {
       writing = true;
-      setImmediate(writeNext);
+      setTimeout(writeNext, LOG_DELAY_MS).unref();
     }
   };
 }

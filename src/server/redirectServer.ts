@@ -68,6 +68,17 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
   const utc = options.utc ?? false;
   let closing = false;
   let inFlight = 0;
+  // Clicks arrive thousands a second; the Date and Time change once a second.
+  let stampSecond = -1;
+  let stamp = { date: '', time: '' };
+  const arrivalStamp = () => {
+    const now = Date.now();
+    if (Math.floor(now / 1000) !== stampSecond) {
+      stampSecond = Math.floor(now / 1000);
+      stamp = clickTimestamp(new Date(now), utc);
+    }
+    return stamp;
+  };
   let drained: (() => void) | undefined;
 
   const server = http.createServer(
@@ -139,7 +150,7 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     const location = locationFor(fields.target);
     if (method === 'GET') {
       // The time the click arrived, not the time its batch reached the disk.
-      const { date, time } = clickTimestamp(new Date(), utc);
+      const { date, time } = arrivalStamp();
       try {
         await options.appender.append({ ...fields, date, time });
       } catch (error) {

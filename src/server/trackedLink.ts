@@ -15,6 +15,15 @@ export interface TrackedLinkFields {
 export const LINK_PARAMS = { template: 't', contactId: 'c', linkName: 'n', target: 'u' } as const;
 export const SIGNATURE_PARAM = 's';
 
+type LinkField = keyof TrackedLinkFields | 'signature';
+
+/** Which field each query parameter carries, in the order of a link. */
+const FIELD_OF_PARAM = new Map<string, LinkField>(
+  (Object.entries({ ...LINK_PARAMS, signature: SIGNATURE_PARAM }) as [LinkField, string][]).map(
+    ([field, param]) => [param, field],
+  ),
+);
+
 // A version tag inside the signed text lets a future link format never verify as this one.
 const SIGNATURE_VERSION = 'elt1';
 const SIGNATURE_BYTES = 32;
@@ -99,18 +108,22 @@ export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key:
 
 /** Reads and verifies the fields of a link from its query string (without the `?`). */
 export function verifyTrackedLink(queryString: string, key: Buffer): LinkCheck {
-  const query = new URLSearchParams(queryString);
-  const values: Partial<Record<keyof TrackedLinkFields | 'signature', string>> = {};
-  const wanted = { ...LINK_PARAMS, signature: SIGNATURE_PARAM };
-  for (const [field, param] of Object.entries(wanted) as [keyof typeof wanted, string][]) {
-    const all = query.getAll(param);
-    if (all.length === 0) {
-      return { ok: false, kind: 'garbled', reason: `missing field "${param}"` };
+  // One pass over the parameters; unknown ones (added by mail tools, e.g. utm_*) are ignored.
+  const values: Partial<Record<LinkField, string>> = {};
+  for (const [param, value] of new URLSearchParams(queryString)) {
+    const field = FIELD_OF_PARAM.get(param);
+    if (field === undefined) {
+      continue;
     }
-    if (all.length > 1) {
+    if (values[field] !== undefined) {
       return { ok: false, kind: 'garbled', reason: `field "${param}" given twice` };
     }
-    values[field] = all[0];
+    values[field] = value;
+  }
+  for (const [param, field] of FIELD_OF_PARAM) {
+    if (values[field] === undefined) {
+      return { ok: false, kind: 'garbled', reason: `missing field "${param}"` };
+    }
   }
   const signature = Buffer.from(values.signature!, 'base64url');
   if (

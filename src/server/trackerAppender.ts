@@ -1,6 +1,6 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
-import { fstatSync, ftruncateSync, writeSync } from 'node:fs';
+import { constants as fsConstants, fstatSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -33,6 +33,11 @@ export interface AppenderOptions {
   regName: string;
   /** One line per repair and lock trouble; never click contents. */
   log?: (line: string) => void;
+  /**
+   * Flush with fdatasync after each write instead of opening the file O_DSYNC. Always so where
+   * the platform has no O_DSYNC (Windows); tests use it to cover that path.
+   */
+  flushAfterWrite?: boolean;
 }
 
 type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be';
@@ -54,12 +59,19 @@ interface FileEnd {
   needsEndTag: boolean;
 }
 
-/** Longest time one process keeps the lock while it has clicks to write. */
-const MAX_LOCK_HOLD_MS = 20;
+/**
+ * Longest time one process keeps the lock while it has clicks to write. Letting go costs the
+ * clicks waiting meanwhile a few milliseconds; a second process waits at most this long.
+ */
+const MAX_LOCK_HOLD_MS = 250;
 /** How long the lock is kept after the last batch, for the next one to come. */
 const LOCK_LINGER_MS = 5;
-/** Flushes that may run while the next batch is written. */
-const MAX_FLUSHES_IN_FLIGHT = 2;
+
+/**
+ * Where the platform has O_DSYNC (not Windows), the file is opened with it: every write returns
+ * only once its bytes are on disk, so a batch costs one call into the thread pool, not two.
+ */
+const HAS_O_DSYNC = fsConstants.O_DSYNC !== undefined;
 
 const LOCK_OPTIONS = {
   realpath: false,
@@ -85,14 +97,13 @@ export class TrackerAppender {
   private lockSince = 0;
   private lockTimer: NodeJS.Timeout | undefined;
   private releasing: Promise<void> = Promise.resolve();
-  /** Settles when every batch written so far has been answered; never rejects. */
-  private flushed: Promise<void> = Promise.resolve();
-  private flushesInFlight = 0;
 
   private constructor(
     private readonly options: AppenderOptions,
     private readonly handle: FileHandle,
     readonly encoding: Encoding,
+    /** Opened O_DSYNC: a write is durable when it returns. */
+    private readonly syncedWrites: boolean,
   ) {}
 
   /**
@@ -104,10 +115,14 @@ export class TrackerAppender {
     let handle: FileHandle | undefined;
     try {
       await createIfMissing(options);
-      handle = await open(options.file, 'r+');
+      const syncedWrites = HAS_O_DSYNC && !options.flushAfterWrite;
+      handle = await open(
+        options.file,
+        fsConstants.O_RDWR | (syncedWrites ? fsConstants.O_DSYNC : 0),
+      );
       const head = Buffer.alloc(4);
       await handle.read(head, 0, 4, 0);
-      const appender = new TrackerAppender(options, handle, detectEncoding(head));
+      const appender = new TrackerAppender(options, handle, detectEncoding(head), syncedWrites);
       // A big file that ends cleanly is not read whole: its head names the root, its tail
       // shows the end tag. Anything else gets the full scan (and repair).
       await appender.locateEnd(!(await appender.readRootName()));
@@ -152,58 +167,56 @@ export class TrackerAppender {
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
-    await this.flushed;
     await this.releaseLock();
     await this.handle.close().catch(() => undefined);
   }
 
+  /**
+   * Writes batches until no click waits. Every click that arrives while a batch is being
+   * written joins the next batch, so one write and one flush serve them all.
+   */
   private async flushAll(): Promise<void> {
-    // Every click that arrives while a batch is being written joins the next batch. The
-    // write blocks the event loop briefly: setImmediate lets it first read the requests that
-    // came in meanwhile, so that they join this batch.
-    while ((await new Promise((resolve) => setImmediate(resolve)), this.waiting.length > 0)) {
-      if (this.flushesInFlight >= MAX_FLUSHES_IN_FLIGHT) {
-        await this.flushed;
-        continue;
+    // Let the event loop first read the requests that came in with this one.
+    await new Promise((resolve) => setImmediate(resolve));
+    let inFlight = this.startBatch();
+    while (inFlight) {
+      const error = await inFlight.written;
+      const done = inFlight.batch;
+      // The next write starts before this batch is answered, so the disk is not left idle
+      // while the answers go out.
+      inFlight = this.startBatch();
+      if (error) {
+        done.forEach((w) => w.reject(error));
+      } else {
+        this.recordedCount += done.length;
+        this.batchCount++;
+        done.forEach((w) => w.resolve());
       }
-      const batch = this.waiting;
-      this.waiting = [];
-      let flush: Promise<void>;
-      try {
-        await this.holdLock();
-        ({ flush } = await this.writeBatch(batch.map((w) => w.click)));
-      } catch (error) {
-        // The file may hold part of the batch; find its end again before the next write.
-        this.expectedSize = -1;
-        batch.forEach((w) => w.reject(error as Error));
-        continue;
-      }
-      this.answerWhenFlushed(batch, flush);
     }
     // Cleared in the same tick as the last look at `waiting`, so no click is left behind.
     this.writing = false;
     this.lockTimer ??= setTimeout(() => void this.releaseLock(), LOCK_LINGER_MS);
   }
 
-  /**
-   * Answers a batch once its flush is done and every earlier batch has been answered. The
-   * next batch is written meanwhile, so one flush can overlap the next batch's write.
-   */
-  private answerWhenFlushed(batch: Waiting[], flush: Promise<void>): void {
-    this.flushesInFlight++;
-    this.flushed = Promise.all([this.flushed, flush]).then(
-      () => {
-        this.flushesInFlight--;
-        this.recordedCount += batch.length;
-        this.batchCount++;
-        batch.forEach((w) => w.resolve());
-      },
+  /** Starts writing what waits, if anything; `written` settles with the error, if any. */
+  private startBatch(): { batch: Waiting[]; written: Promise<Error | undefined> } | undefined {
+    if (this.waiting.length === 0) {
+      return undefined;
+    }
+    const batch = this.waiting;
+    this.waiting = [];
+    const written = (async () => {
+      await this.holdLock();
+      await this.writeBatch(batch.map((w) => w.click));
+    })().then(
+      () => undefined,
       (error: Error) => {
-        this.flushesInFlight--;
+        // The file may hold part of the batch; find its end again before the next write.
         this.expectedSize = -1;
-        batch.forEach((w) => w.reject(error));
+        return error;
       },
     );
+    return { batch, written };
   }
 
   /**
@@ -225,7 +238,7 @@ export class TrackerAppender {
     }
   }
 
-  /** Lets go of the lock once what was written under it is flushed. */
+  /** Lets go of the lock; only called between batches, so all written under it is flushed. */
   private releaseLock(): Promise<void> {
     clearTimeout(this.lockTimer);
     this.lockTimer = undefined;
@@ -233,40 +246,47 @@ export class TrackerAppender {
     const release = this.lockRelease;
     this.lockRelease = undefined;
     if (release) {
-      const flushed = this.flushed;
-      this.releasing = (async () => {
-        await flushed;
-        await release().catch((error: Error) =>
-          this.options.log?.(`${this.options.file}: could not release the lock: ${error.message}`),
-        );
-      })();
+      this.releasing = release().catch((error: Error) =>
+        this.options.log?.(`${this.options.file}: could not release the lock: ${error.message}`),
+      );
     }
     return this.releasing;
   }
 
   /**
-   * Writes one batch into the page cache; the caller holds the lock. Resolves to the flush
-   * that makes it durable (still running), so the event loop can read the next batch.
+   * Writes one batch and the root end tag after it, durably, with one positional write in the
+   * thread pool (the file is opened O_DSYNC where the platform has it, else a flush follows);
+   * the caller holds the lock. The event loop keeps reading requests meanwhile.
    */
-  private async writeBatch(clicks: ClickFields[]): Promise<{ flush: Promise<void> }> {
-    const fd = this.handle.fd;
-    if (fstatSync(fd).size !== this.expectedSize) {
-      await this.flushed;
+  private async writeBatch(clicks: ClickFields[]): Promise<void> {
+    // Cheap enough for every batch, and it notices a file that was replaced or edited.
+    if (fstatSync(this.handle.fd).size !== this.expectedSize) {
       await this.locateEnd(false);
     }
     const endTag = `${rootEndTagOf(this.rootName)}\n`;
     const bytes = this.encode(clicks.map(formatClick).join('') + endTag);
-    // Synchronous: a few KB into the page cache, and the offsets must move before the next.
+    const offset = this.endTagOffset;
+    const sizeBefore = this.expectedSize;
+    // Unknown until the write is done: a failed write may leave part of the batch behind.
+    this.expectedSize = -1;
     for (let done = 0; done < bytes.length;) {
-      done += writeSync(fd, bytes, done, bytes.length - done, this.endTagOffset + done);
+      const { bytesWritten } = await this.handle.write(
+        bytes,
+        done,
+        bytes.length - done,
+        offset + done,
+      );
+      done += bytesWritten;
     }
-    const size = this.endTagOffset + bytes.length;
-    if (size < this.expectedSize) {
-      ftruncateSync(fd, size);
+    const size = offset + bytes.length;
+    if (size < sizeBefore) {
+      await this.handle.truncate(size);
+    }
+    if (!this.syncedWrites || size < sizeBefore) {
+      await this.handle.datasync();
     }
     this.endTagOffset = size - this.encode(endTag).length;
     this.expectedSize = size;
-    return { flush: this.handle.datasync() };
   }
 
   /**

@@ -21,11 +21,20 @@ const XML_ESCAPES: Record<string, string> = {
   "'": '&apos;',
 };
 
+// What escapeXml drops (XML 1.0 cannot carry it), and that plus what it escapes.
+// eslint-disable-next-line no-control-regex
+const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>"']/;
+
 /** Escapes text for element content or attribute values. */
 export function escapeXml(text: string): string {
+  // Most values need nothing; the server formats one entry per click.
+  if (!NEEDS_ESCAPING.test(text)) {
+    return text;
+  }
   // Characters XML 1.0 cannot carry at all are dropped rather than written as a broken document.
-  // eslint-disable-next-line no-control-regex
-  const legal = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
+  const legal = text.replace(ILLEGAL_XML_CHARS, '');
   return legal.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
 }
 

@@ -84,6 +84,12 @@ describe('tracked links', () => {
     assert.strictEqual((verifyTrackedLink('', key) as { kind: string }).kind, 'garbled');
   });
 
+  it('ignores parameters a mail tool adds, such as utm_source', () => {
+    const query = queryOf(makeTrackedLink('http://h/L', fields, key));
+    const check = verifyTrackedLink(`utm_source=newsletter&${query}&utm_medium=email`, key);
+    assert.deepStrictEqual(check, { ok: true, fields });
+  });
+
   it('keeps every target byte-for-byte through making and verifying', () => {
     for (const target of [
       'https://shop.example/search?fulltext=campus&f[0]=themes:2&f[1]=themes:1706',

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TrackerAppender, trackerFileName } from '../../src/server/trackerAppender';
@@ -25,6 +25,8 @@ describe('tracker appender', () => {
     folder = mkdtempSync(path.join(tmpdir(), 'appender-'));
     file = path.join(folder, trackerFileName('ABC Ltd'));
   });
+
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
   function sideFiles(): string[] {
     return readdirSync(folder).filter((name) => name.includes('.damaged-'));
@@ -56,6 +58,25 @@ describe('tracker appender', () => {
     assert.deepStrictEqual(
       ids,
       Array.from({ length: 300 }, (_, i) => String(i)),
+    );
+  });
+
+  it('writes the same file when each write is followed by a flush (no O_DSYNC, as on Windows)', async () => {
+    const appender = await TrackerAppender.open({
+      file,
+      regName: 'ABC Ltd',
+      flushAfterWrite: true,
+    });
+    await Promise.all([1, 2, 3].map((n) => appender.append(click(n))));
+    await appender.append(click(4));
+    assert.strictEqual(appender.recorded, 4);
+    await appender.close();
+    assert.strictEqual(
+      readFileSync(file, 'utf8'),
+      formatTrackerFile(
+        'ABC Ltd',
+        [1, 2, 3, 4].map((n) => click(n)),
+      ),
     );
   });
 
