@@ -38,6 +38,12 @@ const bundles = [
     entryPoints: [path.join(root, 'src/vscode/trackerValidationWorker.ts')],
     outfile: path.join(root, 'dist/trackerValidationWorker.js'),
   },
+  {
+    // Reads large tracker files in a thread of their own while the importer inserts.
+    ...common,
+    entryPoints: [path.join(root, 'src/tracker/trackerReadWorker.ts')],
+    outfile: path.join(root, 'dist/trackerReadWorker.js'),
+  },
 ];
 
 mkdirSync(path.join(root, 'dist'), { recursive: true });

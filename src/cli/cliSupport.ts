@@ -18,6 +18,11 @@ export function wasmPath(): string {
   return path.join(__dirname, 'sql-wasm.wasm');
 }
 
+/** The reading thread for large tracker files, bundled beside the CLI. */
+export function readerWorkerPath(): string {
+  return path.join(__dirname, 'trackerReadWorker.js');
+}
+
 /**
  * Opens the database named by --db. A file that cannot be used is moved aside (and the user
  * told where) when the command writes; a command that only reads refuses it instead.

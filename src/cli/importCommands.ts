@@ -5,7 +5,7 @@ import { type Command, Option } from 'commander';
 import { listClicks } from '../store/clickQueries';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
-import { EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
+import { EXIT_REFUSED, openDatabase, readerWorkerPath, usageExit } from './cliSupport';
 
 /** Exit codes: 0 the import ran, 1 refused or failed, 2 wrong usage. */
 
@@ -54,6 +54,7 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
     result = await importTrackerFile(database, trackerFile, {
       dateOrder: flags.dateOrder,
       onProgress: process.stderr.isTTY ? progressPrinter(trackerFile) : undefined,
+      reader: { workerScript: readerWorkerPath() },
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -3,10 +3,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Database } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import { DEDUP_KEY_COLUMNS, dedupKeyValues } from '../tracker/dedupKey';
 import type { DateOrder, Problem, TrackerEntry } from '../tracker/trackerEntry';
-import { readTrackerFile, type ReadResult } from '../tracker/trackerReader';
+import { readTrackerFileInThread, type ThreadOptions } from '../tracker/trackerReadThread';
+import type { ReadResult } from '../tracker/trackerReader';
 import type { TrackingDatabase } from './database';
 
 export interface ImportOptions {
@@ -14,6 +15,11 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Bytes read so far of `totalBytes`, as the reader counts them (for a percentage). */
   onProgress?(bytesRead: number, totalBytes: number): void;
+  /**
+   * Where the file is read: with the bundled reading thread (dist/trackerReadWorker.js) a large
+   * file is read in it while this thread inserts; without it, on this thread.
+   */
+  reader?: ThreadOptions;
 }
 
 export interface ImportResult {
@@ -60,9 +66,52 @@ interface StartPoint {
 const HASH_CHUNK = 4 << 20;
 
 // The primary key of clicks is the dedup key, so the database itself skips duplicates.
-const INSERT_CLICK =
-  `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) ` +
-  'VALUES (?, ?, ?, ?, ?, ?)';
+const INSERT_CLICKS = `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) VALUES `;
+/** Values bound per click: the dedup key's, then the link name. */
+const VALUES_PER_CLICK = DEDUP_KEY_COLUMNS.length + 1;
+/** sql.js costs about as much per statement run as per value bound: insert many per run. */
+const CLICKS_PER_INSERT = 64;
+
+/** Inserts the clicks of one import, CLICKS_PER_INSERT at a time. */
+class ClickInserter {
+  private readonly many: Statement;
+  private readonly one: Statement;
+  private values: string[] = [];
+  /** Clicks handed to add(), new or not. */
+  count = 0;
+
+  constructor(db: Database, importId: number) {
+    if (!Number.isSafeInteger(importId)) {
+      throw new Error(`unexpected import id ${importId}`);
+    }
+    // The import id is the same for every row; as a literal it costs nothing per row.
+    const row = `(${Array(VALUES_PER_CLICK).fill('?').join(', ')}, ${importId})`;
+    this.many = db.prepare(INSERT_CLICKS + Array(CLICKS_PER_INSERT).fill(row).join(', '));
+    this.one = db.prepare(INSERT_CLICKS + row);
+  }
+
+  add(entry: TrackerEntry): void {
+    this.values.push(...dedupKeyValues(entry), entry.linkName);
+    this.count++;
+    if (this.values.length === CLICKS_PER_INSERT * VALUES_PER_CLICK) {
+      this.many.run(this.values);
+      this.values = [];
+    }
+  }
+
+  /** Inserts what is left, one row at a time. */
+  finish(): void {
+    for (let at = 0; at < this.values.length; at += VALUES_PER_CLICK) {
+      this.one.run(this.values.slice(at, at + VALUES_PER_CLICK));
+    }
+    this.values = [];
+  }
+
+  free(): void {
+    this.many.free();
+    this.one.free();
+  }
+}
 
 /**
  * Imports `filePath` into `database` as one transaction and saves the database file.
@@ -93,26 +142,26 @@ async function importExclusively(
   try {
     const importId = recordImportStart(db, filePath);
     const before = totalChanges(db);
-    const insert = db.prepare(INSERT_CLICK);
-    let entryCount = 0;
+    const inserter = new ClickInserter(db, importId);
     let read: ReadResult;
     try {
-      read = await readTrackerFile(filePath, {
+      read = await readTrackerFileInThread(filePath, {
+        ...options.reader,
         dateOrder: options.dateOrder,
         encoding: start.mark?.encoding,
         firstLine: start.mark?.readLines,
         startOffset,
         signal: options.signal,
         onEntries(entries: TrackerEntry[]) {
-          entryCount += entries.length;
           for (const entry of entries) {
-            insert.run([...dedupKeyValues(entry), entry.linkName, importId]);
+            inserter.add(entry);
           }
         },
         onProgress: options.onProgress,
       });
+      inserter.finish();
     } finally {
-      insert.free();
+      inserter.free();
     }
     options.signal?.throwIfAborted();
 
@@ -127,7 +176,7 @@ async function importExclusively(
       filePath,
       encoding: read.encoding,
     };
-    result.duplicates = entryCount - result.added;
+    result.duplicates = inserter.count - result.added;
     if (read.refused) {
       db.exec('ROLLBACK');
       inTransaction = false;

@@ -45,9 +45,10 @@ export interface ReadFileOptions extends ReadOptions {
   signal?: AbortSignal;
   /**
    * Receives the good entries in batches, in file order. When the result comes back with
-   * `refused` set, the caller must discard everything it was handed (one transaction).
+   * `refused` set, the caller must discard everything it was handed (one transaction). A
+   * promise returned here holds the reading before its next chunk (a consumer that is behind).
    */
-  onEntries(entries: TrackerEntry[]): void;
+  onEntries(entries: TrackerEntry[]): void | Promise<void>;
   onProgress?(bytesRead: number, totalBytes: number): void;
   /** Bytes read at a time; the default suits large files. */
   chunkSize?: number;
@@ -358,9 +359,10 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
     { dateOrder: options.dateOrder, firstLine, tail, byteLength: byteCounter(decoder.encoding) },
     builder.sink,
   );
+  let delivered: void | Promise<void> = undefined;
   const flush = () => {
     if (builder.entries.length > 0 && !scanner.refused) {
-      options.onEntries(builder.entries);
+      delivered = options.onEntries(builder.entries);
       builder.entries = [];
     }
   };
@@ -391,6 +393,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
       break;
     }
     flush();
+    await delivered;
     options.signal?.throwIfAborted();
     if (position >= totalBytes) {
       break;

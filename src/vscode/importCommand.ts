@@ -3,12 +3,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { listImports } from '../store/clickQueries';
 import { DatabaseSaveError } from '../store/database';
-import {
-  ImportCancelledError,
-  importSummary,
-  importTrackerFile,
-  type ImportResult,
-} from '../store/importer';
+import { ImportCancelledError, importSummary, type ImportResult } from '../store/importer';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
 import type { StoreService } from './storeService';
 
@@ -114,11 +109,13 @@ function runImport(
       reported = percent;
     }
   };
-  return importTrackerFile(store.database, filePath, {
-    dateOrder,
-    signal: abort.signal,
-    onProgress,
-  }).finally(() => subscription.dispose());
+  return store
+    .importTracker(filePath, {
+      dateOrder,
+      signal: abort.signal,
+      onProgress,
+    })
+    .finally(() => subscription.dispose());
 }
 
 /** Logs the import and its problems, and tells the user how it went. */

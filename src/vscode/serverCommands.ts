@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PortInUseError, startRedirectServer, type RunningServer } from '../server/redirectServer';
 import { TrackerAppender, trackerFileName } from '../server/trackerAppender';
-import { importSummary, importTrackerFile } from '../store/importer';
+import { importSummary } from '../store/importer';
 import type { DateOrder } from '../tracker/trackerEntry';
 import { SERVER_MENU_COMMAND, ServerStatusBar } from './serverStatusBar';
 import type { SigningKeyStore } from './signingKeyStore';
@@ -240,7 +240,7 @@ async function importServerFile(
     .getConfiguration('linkTracking')
     .get<DateOrder>('import.dateOrder', 'dmy');
   try {
-    const result = await importTrackerFile(store.database, file, { dateOrder });
+    const result = await store.importTracker(file, { dateOrder });
     if (result.refused) {
       const { line, column, message } = result.refused;
       throw new Error(`line ${line}, column ${column}: ${message}`);

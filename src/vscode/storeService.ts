@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { TrackingDatabase } from '../store/database';
+import { importTrackerFile, type ImportOptions, type ImportResult } from '../store/importer';
 
 const DATABASE_FILE_NAME = 'tracking.sqlite';
 const LAST_IMPORT_FOLDER_KEY = 'linkTracking.lastImportFolder';
@@ -27,6 +28,8 @@ export class StoreService implements vscode.Disposable {
     /** The database file on disk. */
     readonly databaseFile: string,
     private readonly memento: vscode.Memento,
+    /** Reads large tracker files off the extension host's main thread. */
+    private readonly readerWorker: string,
   ) {}
 
   /**
@@ -52,9 +55,22 @@ export class StoreService implements vscode.Disposable {
     }
     log.info(`Database: ${databaseFile}`);
 
-    const service = new StoreService(database, databaseFile, context.workspaceState);
+    const service = new StoreService(
+      database,
+      databaseFile,
+      context.workspaceState,
+      path.join(context.extensionPath, 'dist', 'trackerReadWorker.js'),
+    );
     context.subscriptions.push(service);
     return service;
+  }
+
+  /** Imports a tracker file into the database (see importTrackerFile) and saves it. */
+  importTracker(filePath: string, options: ImportOptions): Promise<ImportResult> {
+    return importTrackerFile(this.database, filePath, {
+      reader: { workerScript: this.readerWorker },
+      ...options,
+    });
   }
 
   /** Tells every subscriber that the data changed. */

@@ -11,6 +11,8 @@ const REQUIRED = [
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
   'extension/dist/sql-wasm.wasm',
+  'extension/dist/trackerValidationWorker.js',
+  'extension/dist/trackerReadWorker.js',
 ];
 
 const ALLOWED: RegExp[] = [

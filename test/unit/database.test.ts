@@ -40,6 +40,19 @@ describe('TrackingDatabase', () => {
     second.close();
   });
 
+  it('keeps its tuning after a save (sql.js reopens the database on export)', async () => {
+    const database = await TrackingDatabase.open(path.join(folder, 'tracking.sqlite'), wasmPath);
+    const tuning = () =>
+      ['journal_mode', 'cache_size', 'cache_spill', 'locking_mode'].map(
+        (pragma) => database.db.exec(`PRAGMA ${pragma}`)[0].values[0][0],
+      );
+    const before = tuning();
+    assert.deepEqual(before, ['memory', -262144, 0, 'exclusive']);
+    await database.save();
+    assert.deepEqual(tuning(), before);
+    database.close();
+  });
+
   it('moves a garbage file aside, never deletes it, and starts a new database', async () => {
     const file = path.join(folder, 'tracking.sqlite');
     const garbage = Buffer.from('this is not a database at all, just words. '.repeat(50));

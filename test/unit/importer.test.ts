@@ -18,6 +18,8 @@ import {
   ROOT_END_TAG,
   trackerFileStart,
 } from '../../src/tracker/trackerWriter';
+import type { ThreadOptions } from '../../src/tracker/trackerReadThread';
+import { readerWorkerScript } from './readerWorkerBundle';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
@@ -50,258 +52,279 @@ function count(database: TrackingDatabase, table: string): number {
   return Number(database.db.exec(`SELECT count(*) FROM ${table}`)[0].values[0][0]);
 }
 
-describe('importTrackerFile', () => {
-  let folder: string;
-  let dbFile: string;
-  let database: TrackingDatabase;
+// Every test runs twice: the file read on this thread, and read in the reading thread (made to
+// take even the smallest file) while this one inserts.
+for (const mode of ['inline', 'reading thread'] as const) {
+  describe(`importTrackerFile (${mode})`, () => {
+    const reader: ThreadOptions =
+      mode === 'inline' ? {} : { workerScript: readerWorkerScript(), inlineBelow: 0 };
+    let folder: string;
+    let dbFile: string;
+    let database: TrackingDatabase;
 
-  beforeEach(async () => {
-    folder = mkdtempSync(path.join(tmpdir(), 'tracking-import-'));
-    dbFile = path.join(folder, 'tracking.sqlite');
-    database = await TrackingDatabase.open(dbFile, wasmPath);
-  });
-
-  afterEach(() => {
-    database.close();
-    rmSync(folder, { recursive: true, force: true });
-  });
-
-  function tracker(name: string, entries: Iterable<ClickFields>): string {
-    const file = path.join(folder, name);
-    writeFileSync(file, formatTrackerFile('ABC Ltd', entries));
-    return file;
-  }
-
-  function importFile(file: string, signal?: AbortSignal): Promise<ImportResult> {
-    return importTrackerFile(database, file, { dateOrder: 'dmy', signal });
-  }
-
-  it('counts added clicks and duplicates within the file, and saves the database', async () => {
-    const file = tracker('Tracker_ABC Ltd.xml', [...clicks(0, 5), clickAt(2)]);
-    const result = await importFile(file);
-
-    assert.equal(result.added, 5);
-    assert.equal(result.duplicates, 1);
-    assert.equal(result.invalid, 0);
-    assert.equal(result.refused, undefined);
-    assert.equal(result.incremental, false);
-    assert.equal(result.fileName, 'Tracker_ABC Ltd.xml');
-    assert.equal(count(database, 'clicks'), 5);
-
-    const reopened = await TrackingDatabase.open(dbFile, wasmPath);
-    assert.equal(count(reopened, 'clicks'), 5, 'the import was saved to the file');
-    reopened.close();
-  });
-
-  it('adds nothing when the same clicks are imported again', async () => {
-    const first = tracker('Tracker_A.xml', clicks(0, 8));
-    await importFile(first);
-    const again = await importFile(first);
-    assert.equal(again.added, 0);
-
-    // The same clicks under another file name are read in full and all found already there.
-    const copy = tracker('Tracker_copy.xml', clicks(0, 8).reverse());
-    const fromCopy = await importFile(copy);
-    assert.equal(fromCopy.added, 0);
-    assert.equal(fromCopy.duplicates, 8);
-    assert.equal(count(database, 'clicks'), 8);
-  });
-
-  it('does not use the link name in the key: the first link name is kept', async () => {
-    const file = tracker('Tracker_A.xml', [
-      clickAt(1, { linkName: 'Read more' }),
-      clickAt(1, { linkName: 'Unsubscribe' }),
-      clickAt(1, { template: 'Welcome' }),
-      clickAt(1, { template: 'welcome' }),
-    ]);
-    const result = await importFile(file);
-    assert.equal(result.added, 3, 'template text is compared exactly, case included');
-    assert.equal(result.duplicates, 1);
-    const [kept] = listClicks(database.db, { contactId: clickAt(1).contactId }).filter(
-      (click) => click.template === 'Spring Newsletter',
-    );
-    assert.equal(kept.linkName, 'Read more');
-  });
-
-  it('records the import with its counts, encoding, read length and prefix hash', async () => {
-    const file = tracker('Tracker_A.xml', [...clicks(0, 3), clickAt(0)]);
-    await importFile(file);
-    const [record] = listImports(database.db);
-    assert.equal(record.filePath, path.resolve(file));
-    assert.deepEqual([record.added, record.duplicates, record.invalid], [3, 1, 0]);
-
-    const [row] = database.db.exec(
-      'SELECT encoding, read_bytes, read_lines, prefix_sha256 FROM imports',
-    )[0].values;
-    const [encoding, readBytes, readLines, sha] = row as [string, number, number, string];
-    const bytes = readFileSync(file);
-    assert.equal(encoding.toLowerCase().replace('-', ''), 'utf8');
-    assert.ok(readBytes > 0 && readBytes < bytes.length, `read_bytes ${readBytes}`);
-    assert.ok(readLines > 1);
-    // The clicks lie before read_bytes; the root end tag, which appends replace, after it.
-    assert.match(bytes.subarray(readBytes).toString(), /^\s*<\/Tracker>\s*$/);
-    assert.equal(sha, createHash('sha256').update(bytes.subarray(0, readBytes)).digest('hex'));
-  });
-
-  it('reads only the new tail of a file that grew by appends', async () => {
-    const file = tracker('Tracker_ABC Ltd.xml', clicks(0, 100));
-    await importFile(file);
-    appendClicks(file, clicks(100, 10));
-
-    const second = await importFile(file);
-    assert.equal(second.incremental, true);
-    assert.equal(second.added, 10);
-    // A full read would have met the first 100 clicks again as duplicates.
-    assert.equal(second.duplicates, 0);
-
-    const third = await importFile(file);
-    assert.equal(third.incremental, true);
-    assert.deepEqual([third.added, third.duplicates], [0, 0]);
-    assert.equal(count(database, 'clicks'), 110);
-
-    const [latest, previous] = database.db.exec(
-      'SELECT read_bytes, read_lines FROM imports ORDER BY id DESC',
-    )[0].values as number[][];
-    assert.equal(latest[0], previous[0], 'nothing new was read the third time');
-    assert.ok(latest[1] > 100 * 7, 'line numbers count from the start of the file');
-  });
-
-  it('reads only the new tail of a UTF-16 file, in the encoding found the first time', async () => {
-    const file = path.join(folder, 'Tracker_UTF16.xml');
-    const utf16 = (text: string) => Buffer.from(text, 'utf16le');
-    const head = formatTrackerFile('ABC Ltd', clicks(0, 20)).replace('utf-8', 'utf-16');
-    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), utf16(head)]));
-    const first = await importFile(file);
-    assert.equal(first.added, 20);
-
-    const bytes = readFileSync(file);
-    const end = bytes.lastIndexOf(utf16(ROOT_END_TAG));
-    const tail = utf16(clicks(20, 3).map(formatClick).join('') + `${ROOT_END_TAG}\n`);
-    writeFileSync(file, Buffer.concat([bytes.subarray(0, end), tail]));
-
-    const second = await importFile(file);
-    assert.equal(second.incremental, true);
-    assert.deepEqual([second.added, second.duplicates, second.invalid], [3, 0, 0]);
-    assert.equal(count(database, 'clicks'), 23);
-  });
-
-  it('reports problems in the tail with their line in the whole file', async () => {
-    const file = tracker('Tracker_A.xml', clicks(0, 20));
-    await importFile(file);
-    const text = readFileSync(file, 'utf8');
-    const end = text.lastIndexOf(ROOT_END_TAG);
-    const bad = formatClick(clickAt(21, { date: '2026-13-45' }));
-    writeFileSync(file, text.slice(0, end) + formatClick(clickAt(20)) + bad + ROOT_END_TAG);
-    const badLine = text.slice(0, end).split('\n').length + 7;
-
-    const result = await importFile(file);
-    assert.equal(result.incremental, true);
-    assert.equal(result.added, 1);
-    assert.equal(result.invalid, 1);
-    assert.equal(result.problems.length, 1);
-    assert.ok(
-      Math.abs(result.problems[0].line - badLine) <= 6,
-      `problem at line ${result.problems[0].line}, entry starts at ${badLine}`,
-    );
-  });
-
-  it('falls back to a full read when the part read before has changed', async () => {
-    const file = tracker('Tracker_A.xml', clicks(0, 30));
-    await importFile(file);
-    // Same length, one changed link name: only the hash can tell.
-    const edited = readFileSync(file, 'utf8').replace('Book a review', 'Book a reviev');
-    writeFileSync(file, edited);
-    appendClicks(file, clicks(30, 5));
-
-    const result = await importFile(file);
-    assert.equal(result.incremental, false);
-    assert.equal(result.added, 5);
-    assert.equal(result.duplicates, 30);
-  });
-
-  it('falls back to a full read when the file was replaced by a shorter one', async () => {
-    const file = tracker('Tracker_A.xml', clicks(0, 30));
-    await importFile(file);
-    tracker('Tracker_A.xml', clicks(50, 3));
-
-    const result = await importFile(file);
-    assert.equal(result.incremental, false);
-    assert.equal(result.added, 3);
-    assert.equal(count(database, 'clicks'), 33);
-  });
-
-  it('imports the complete entries of a cut-off file, then the rest once complete', async () => {
-    const whole = formatTrackerFile('ABC Ltd', clicks(0, 10));
-    const file = path.join(folder, 'Tracker_A.xml');
-    const cutAt = whole.indexOf('<Time>', whole.indexOf('<Click>', whole.length - 300));
-    writeFileSync(file, whole.slice(0, cutAt));
-
-    const first = await importFile(file);
-    assert.equal(first.added, 9);
-    assert.ok(first.problems.length >= 1, 'the cut-off tail is reported');
-    assert.equal(first.refused, undefined);
-
-    writeFileSync(file, whole);
-    const second = await importFile(file);
-    assert.equal(second.incremental, true);
-    assert.deepEqual([second.added, second.duplicates], [1, 0]);
-  });
-
-  it('rolls back a refused file: the database and its file are exactly as before', async () => {
-    await importFile(tracker('Tracker_A.xml', clicks(0, 5)));
-    const savedBefore = readFileSync(dbFile);
-    const file = path.join(folder, 'broken.xml');
-    writeFileSync(
-      file,
-      trackerFileStart('ABC Ltd') +
-        clicks(10, 20).map(formatClick).join('') +
-        '  <Click><EmailTemplate>Oops</Click>\n' +
-        clicks(40, 5).map(formatClick).join('') +
-        ROOT_END_TAG,
-    );
-
-    const result = await importFile(file);
-    assert.ok(result.refused, 'a file that is not well-formed is refused');
-    assert.ok(result.refused.line > 1 && result.refused.column >= 1);
-    assert.equal(count(database, 'clicks'), 5);
-    assert.equal(count(database, 'imports'), 1);
-    assert.deepEqual(readFileSync(dbFile), savedBefore);
-  });
-
-  it('rolls back a cancelled import and says so', async () => {
-    await importFile(tracker('Tracker_A.xml', clicks(0, 5)));
-    const savedBefore = readFileSync(dbFile);
-    const big = tracker('Tracker_big.xml', clicks(100, 30_000));
-    const abort = new AbortController();
-    let progressCalls = 0;
-
-    const importing = importTrackerFile(database, big, {
-      dateOrder: 'dmy',
-      signal: abort.signal,
-      onProgress() {
-        progressCalls++;
-        abort.abort();
-      },
+    beforeEach(async () => {
+      folder = mkdtempSync(path.join(tmpdir(), 'tracking-import-'));
+      dbFile = path.join(folder, 'tracking.sqlite');
+      database = await TrackingDatabase.open(dbFile, wasmPath);
     });
-    await assert.rejects(importing, ImportCancelledError);
-    assert.ok(progressCalls >= 1);
-    assert.equal(count(database, 'clicks'), 5);
-    assert.equal(count(database, 'imports'), 1);
-    assert.deepEqual(readFileSync(dbFile), savedBefore);
 
-    // The database is usable afterwards: no transaction was left open.
-    const after = await importFile(big);
-    assert.equal(after.added, 30_000);
-  });
+    afterEach(() => {
+      database.close();
+      rmSync(folder, { recursive: true, force: true });
+    });
 
-  it('runs two imports started together one after the other', async () => {
-    const a = tracker('Tracker_A.xml', clicks(0, 50));
-    const b = tracker('Tracker_B.xml', clicks(25, 50));
-    const [first, second] = await Promise.all([importFile(a), importFile(b)]);
-    assert.equal(first.added + second.added, 75);
-    assert.equal(first.duplicates + second.duplicates, 25);
+    function tracker(name: string, entries: Iterable<ClickFields>): string {
+      const file = path.join(folder, name);
+      writeFileSync(file, formatTrackerFile('ABC Ltd', entries));
+      return file;
+    }
+
+    function importFile(file: string, signal?: AbortSignal): Promise<ImportResult> {
+      return importTrackerFile(database, file, { dateOrder: 'dmy', signal, reader });
+    }
+
+    it('counts added clicks and duplicates within the file, and saves the database', async () => {
+      const file = tracker('Tracker_ABC Ltd.xml', [...clicks(0, 5), clickAt(2)]);
+      const result = await importFile(file);
+
+      assert.equal(result.added, 5);
+      assert.equal(result.duplicates, 1);
+      assert.equal(result.invalid, 0);
+      assert.equal(result.refused, undefined);
+      assert.equal(result.incremental, false);
+      assert.equal(result.fileName, 'Tracker_ABC Ltd.xml');
+      assert.equal(count(database, 'clicks'), 5);
+
+      const reopened = await TrackingDatabase.open(dbFile, wasmPath);
+      assert.equal(count(reopened, 'clicks'), 5, 'the import was saved to the file');
+      reopened.close();
+    });
+
+    it('keeps the first of duplicates that share one multi-row insert, and counts the rest', async () => {
+      // 150 distinct clicks, each twice in a row with another link name: pairs fall inside the
+      // same 64-row statement and across the boundary between two.
+      const file = tracker(
+        'Tracker_pairs.xml',
+        clicks(0, 150).flatMap((c) => [c, { ...c, linkName: 'second' }]),
+      );
+      const result = await importFile(file);
+      assert.equal(result.added, 150);
+      assert.equal(result.duplicates, 150);
+      const linkNames = new Set(listClicks(database.db).map((c) => c.linkName));
+      assert.deepEqual([...linkNames], ['Book a review']);
+    });
+
+    it('adds nothing when the same clicks are imported again', async () => {
+      const first = tracker('Tracker_A.xml', clicks(0, 8));
+      await importFile(first);
+      const again = await importFile(first);
+      assert.equal(again.added, 0);
+
+      // The same clicks under another file name are read in full and all found already there.
+      const copy = tracker('Tracker_copy.xml', clicks(0, 8).reverse());
+      const fromCopy = await importFile(copy);
+      assert.equal(fromCopy.added, 0);
+      assert.equal(fromCopy.duplicates, 8);
+      assert.equal(count(database, 'clicks'), 8);
+    });
+
+    it('does not use the link name in the key: the first link name is kept', async () => {
+      const file = tracker('Tracker_A.xml', [
+        clickAt(1, { linkName: 'Read more' }),
+        clickAt(1, { linkName: 'Unsubscribe' }),
+        clickAt(1, { template: 'Welcome' }),
+        clickAt(1, { template: 'welcome' }),
+      ]);
+      const result = await importFile(file);
+      assert.equal(result.added, 3, 'template text is compared exactly, case included');
+      assert.equal(result.duplicates, 1);
+      const [kept] = listClicks(database.db, { contactId: clickAt(1).contactId }).filter(
+        (click) => click.template === 'Spring Newsletter',
+      );
+      assert.equal(kept.linkName, 'Read more');
+    });
+
+    it('records the import with its counts, encoding, read length and prefix hash', async () => {
+      const file = tracker('Tracker_A.xml', [...clicks(0, 3), clickAt(0)]);
+      await importFile(file);
+      const [record] = listImports(database.db);
+      assert.equal(record.filePath, path.resolve(file));
+      assert.deepEqual([record.added, record.duplicates, record.invalid], [3, 1, 0]);
+
+      const [row] = database.db.exec(
+        'SELECT encoding, read_bytes, read_lines, prefix_sha256 FROM imports',
+      )[0].values;
+      const [encoding, readBytes, readLines, sha] = row as [string, number, number, string];
+      const bytes = readFileSync(file);
+      assert.equal(encoding.toLowerCase().replace('-', ''), 'utf8');
+      assert.ok(readBytes > 0 && readBytes < bytes.length, `read_bytes ${readBytes}`);
+      assert.ok(readLines > 1);
+      // The clicks lie before read_bytes; the root end tag, which appends replace, after it.
+      assert.match(bytes.subarray(readBytes).toString(), /^\s*<\/Tracker>\s*$/);
+      assert.equal(sha, createHash('sha256').update(bytes.subarray(0, readBytes)).digest('hex'));
+    });
+
+    it('reads only the new tail of a file that grew by appends', async () => {
+      const file = tracker('Tracker_ABC Ltd.xml', clicks(0, 100));
+      await importFile(file);
+      appendClicks(file, clicks(100, 10));
+
+      const second = await importFile(file);
+      assert.equal(second.incremental, true);
+      assert.equal(second.added, 10);
+      // A full read would have met the first 100 clicks again as duplicates.
+      assert.equal(second.duplicates, 0);
+
+      const third = await importFile(file);
+      assert.equal(third.incremental, true);
+      assert.deepEqual([third.added, third.duplicates], [0, 0]);
+      assert.equal(count(database, 'clicks'), 110);
+
+      const [latest, previous] = database.db.exec(
+        'SELECT read_bytes, read_lines FROM imports ORDER BY id DESC',
+      )[0].values as number[][];
+      assert.equal(latest[0], previous[0], 'nothing new was read the third time');
+      assert.ok(latest[1] > 100 * 7, 'line numbers count from the start of the file');
+    });
+
+    it('reads only the new tail of a UTF-16 file, in the encoding found the first time', async () => {
+      const file = path.join(folder, 'Tracker_UTF16.xml');
+      const utf16 = (text: string) => Buffer.from(text, 'utf16le');
+      const head = formatTrackerFile('ABC Ltd', clicks(0, 20)).replace('utf-8', 'utf-16');
+      writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), utf16(head)]));
+      const first = await importFile(file);
+      assert.equal(first.added, 20);
+
+      const bytes = readFileSync(file);
+      const end = bytes.lastIndexOf(utf16(ROOT_END_TAG));
+      const tail = utf16(clicks(20, 3).map(formatClick).join('') + `${ROOT_END_TAG}\n`);
+      writeFileSync(file, Buffer.concat([bytes.subarray(0, end), tail]));
+
+      const second = await importFile(file);
+      assert.equal(second.incremental, true);
+      assert.deepEqual([second.added, second.duplicates, second.invalid], [3, 0, 0]);
+      assert.equal(count(database, 'clicks'), 23);
+    });
+
+    it('reports problems in the tail with their line in the whole file', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 20));
+      await importFile(file);
+      const text = readFileSync(file, 'utf8');
+      const end = text.lastIndexOf(ROOT_END_TAG);
+      const bad = formatClick(clickAt(21, { date: '2026-13-45' }));
+      writeFileSync(file, text.slice(0, end) + formatClick(clickAt(20)) + bad + ROOT_END_TAG);
+      const badLine = text.slice(0, end).split('\n').length + 7;
+
+      const result = await importFile(file);
+      assert.equal(result.incremental, true);
+      assert.equal(result.added, 1);
+      assert.equal(result.invalid, 1);
+      assert.equal(result.problems.length, 1);
+      assert.ok(
+        Math.abs(result.problems[0].line - badLine) <= 6,
+        `problem at line ${result.problems[0].line}, entry starts at ${badLine}`,
+      );
+    });
+
+    it('falls back to a full read when the part read before has changed', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 30));
+      await importFile(file);
+      // Same length, one changed link name: only the hash can tell.
+      const edited = readFileSync(file, 'utf8').replace('Book a review', 'Book a reviev');
+      writeFileSync(file, edited);
+      appendClicks(file, clicks(30, 5));
+
+      const result = await importFile(file);
+      assert.equal(result.incremental, false);
+      assert.equal(result.added, 5);
+      assert.equal(result.duplicates, 30);
+    });
+
+    it('falls back to a full read when the file was replaced by a shorter one', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 30));
+      await importFile(file);
+      tracker('Tracker_A.xml', clicks(50, 3));
+
+      const result = await importFile(file);
+      assert.equal(result.incremental, false);
+      assert.equal(result.added, 3);
+      assert.equal(count(database, 'clicks'), 33);
+    });
+
+    it('imports the complete entries of a cut-off file, then the rest once complete', async () => {
+      const whole = formatTrackerFile('ABC Ltd', clicks(0, 10));
+      const file = path.join(folder, 'Tracker_A.xml');
+      const cutAt = whole.indexOf('<Time>', whole.indexOf('<Click>', whole.length - 300));
+      writeFileSync(file, whole.slice(0, cutAt));
+
+      const first = await importFile(file);
+      assert.equal(first.added, 9);
+      assert.ok(first.problems.length >= 1, 'the cut-off tail is reported');
+      assert.equal(first.refused, undefined);
+
+      writeFileSync(file, whole);
+      const second = await importFile(file);
+      assert.equal(second.incremental, true);
+      assert.deepEqual([second.added, second.duplicates], [1, 0]);
+    });
+
+    it('rolls back a refused file: the database and its file are exactly as before', async () => {
+      await importFile(tracker('Tracker_A.xml', clicks(0, 5)));
+      const savedBefore = readFileSync(dbFile);
+      const file = path.join(folder, 'broken.xml');
+      writeFileSync(
+        file,
+        trackerFileStart('ABC Ltd') +
+          clicks(10, 20).map(formatClick).join('') +
+          '  <Click><EmailTemplate>Oops</Click>\n' +
+          clicks(40, 5).map(formatClick).join('') +
+          ROOT_END_TAG,
+      );
+
+      const result = await importFile(file);
+      assert.ok(result.refused, 'a file that is not well-formed is refused');
+      assert.ok(result.refused.line > 1 && result.refused.column >= 1);
+      assert.equal(count(database, 'clicks'), 5);
+      assert.equal(count(database, 'imports'), 1);
+      assert.deepEqual(readFileSync(dbFile), savedBefore);
+    });
+
+    it('rolls back a cancelled import and says so', async () => {
+      await importFile(tracker('Tracker_A.xml', clicks(0, 5)));
+      const savedBefore = readFileSync(dbFile);
+      const big = tracker('Tracker_big.xml', clicks(100, 30_000));
+      const abort = new AbortController();
+      let progressCalls = 0;
+
+      const importing = importTrackerFile(database, big, {
+        dateOrder: 'dmy',
+        reader,
+        signal: abort.signal,
+        onProgress() {
+          progressCalls++;
+          abort.abort();
+        },
+      });
+      await assert.rejects(importing, ImportCancelledError);
+      assert.ok(progressCalls >= 1);
+      assert.equal(count(database, 'clicks'), 5);
+      assert.equal(count(database, 'imports'), 1);
+      assert.deepEqual(readFileSync(dbFile), savedBefore);
+
+      // The database is usable afterwards: no transaction was left open.
+      const after = await importFile(big);
+      assert.equal(after.added, 30_000);
+    });
+
+    it('runs two imports started together one after the other', async () => {
+      const a = tracker('Tracker_A.xml', clicks(0, 50));
+      const b = tracker('Tracker_B.xml', clicks(25, 50));
+      const [first, second] = await Promise.all([importFile(a), importFile(b)]);
+      assert.equal(first.added + second.added, 75);
+      assert.equal(first.duplicates + second.duplicates, 25);
+    });
   });
-});
+}
 
 describe('importSummary', () => {
   const base: ImportResult = {

@@ -10,6 +10,8 @@ const GOOD = [
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
   'extension/dist/sql-wasm.wasm',
+  'extension/dist/trackerValidationWorker.js',
+  'extension/dist/trackerReadWorker.js',
   'extension/media/tracking.svg',
   'extension/media/trackedEmails.js',
 ];
