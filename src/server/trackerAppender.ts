@@ -3,6 +3,7 @@
 import { constants as fsConstants, fstatSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
+import { SaxesParser } from 'saxes';
 import writeFileAtomic from 'write-file-atomic';
 import {
   formatClick,
@@ -300,7 +301,7 @@ export class TrackerAppender {
     }
     if (!fullScan) {
       const tail = await this.readText(Math.max(0, size - 256), size);
-      const endTag = rootEndTagOf(this.rootName);
+      const endTag = this.asRead(rootEndTagOf(this.rootName));
       const trimmed = tail.text.trimEnd();
       if (trimmed.endsWith(endTag)) {
         this.endTagOffset = tail.offsetOf(trimmed.length - endTag.length);
@@ -310,7 +311,7 @@ export class TrackerAppender {
     }
     const whole = await this.readText(0, size);
     const end = findEnd(whole.text, this.options.file);
-    this.rootName = end.rootName;
+    this.rootName = this.nameOf(end.rootName);
     this.endTagOffset = whole.offsetOf(end.endTagOffset);
     this.expectedSize = size;
     if (end.damagedFrom !== undefined || end.needsEndTag) {
@@ -324,18 +325,12 @@ export class TrackerAppender {
   private async readRootName(): Promise<boolean> {
     const size = (await this.handle.stat()).size;
     const head = await this.readText(0, Math.min(size, 4096));
-    TOKEN.lastIndex = 0;
-    for (let match = TOKEN.exec(head.text); match; match = TOKEN.exec(head.text)) {
-      const [, closing, name, , selfClosing] = match;
-      if (name !== undefined) {
-        if (closing || selfClosing) {
-          return false;
-        }
-        this.rootName = name;
-        return true;
-      }
+    const rootName = rootNameIn(head.text);
+    if (rootName === undefined) {
+      return false;
     }
-    return false;
+    this.rootName = this.nameOf(rootName);
+    return true;
   }
 
   /** Moves the cut-off bytes to a side file, then restores the root end tag. */
@@ -384,6 +379,16 @@ export class TrackerAppender {
       text = (this.encoding === 'utf-16be' ? Buffer.from(even).swap16() : even).toString('utf16le');
     }
     return { text, offsetOf: (index: number) => start + index * unit };
+  }
+
+  /** A name in the text `readText` gives (UTF-8 bytes as latin1), as the characters it is. */
+  private nameOf(read: string): string {
+    return this.encoding === 'utf-8' ? Buffer.from(read, 'latin1').toString('utf8') : read;
+  }
+
+  /** `text` as `readText` gives it back once written. */
+  private asRead(text: string): string {
+    return this.encoding === 'utf-8' ? Buffer.from(text, 'utf8').toString('latin1') : text;
   }
 
   private encode(text: string): Buffer {
@@ -446,72 +451,34 @@ function bomLength(encoding: Encoding): number {
   return encoding === 'utf-8' ? 0 : 2;
 }
 
-// Markup tokens; a cut-off tag at the end of the file simply does not match.
-const TOKEN =
-  /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>|<(\/?)([A-Za-z_:][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
-
 /**
  * Finds the end of the document in `text` (positions are text indexes): the root end tag when
  * the file ends cleanly, else the end of the last complete entry and the cut-off part after it.
  */
 export function findEnd(text: string, file: string): FileEnd {
-  let rootName: string | undefined;
-  let depth = 0;
-  let goodEnd = 0;
-  let line = 1;
-  let lineCounted = 0;
-  const lineAt = (index: number) => {
-    for (; lineCounted < index; lineCounted++) {
-      if (text.charCodeAt(lineCounted) === 10) {
-        line++;
-      }
-    }
-    return line;
-  };
-  TOKEN.lastIndex = 0;
-  for (let match = TOKEN.exec(text); match; match = TOKEN.exec(text)) {
-    const [, closing, name, , selfClosing] = match;
-    if (name === undefined) {
-      continue; // comment, CDATA, processing instruction, doctype
-    }
-    const after = match.index + match[0].length;
-    if (rootName === undefined) {
-      if (closing || selfClosing) {
-        throw new TrackerFileError(
-          `${file}:${lineAt(match.index)}: the root element <${name}> has no room for entries; ` +
-            'the server will not append to this file',
-        );
-      }
-      rootName = name;
-      depth = 1;
-      goodEnd = after;
-      continue;
-    }
-    if (closing) {
-      depth--;
-    } else if (!selfClosing) {
-      depth++;
-    }
-    if (depth === 1) {
-      goodEnd = after;
-    } else if (depth === 0) {
-      const rest = text.slice(after);
-      if (rest.trim() !== '') {
-        const at = after + (rest.length - rest.trimStart().length);
-        throw new TrackerFileError(
-          `${file}:${lineAt(at)}: text after the root end tag </${name}>; ` +
-            'the server will not append to this file until it is fixed',
-        );
-      }
-      return { rootName, endTagOffset: match.index, needsEndTag: false };
-    }
-  }
+  const walker = new RootWalker(text, file);
+  walker.walk(contentEnd(text));
+  const { rootName, rootEndTag } = walker;
   if (rootName === undefined) {
     throw new TrackerFileError(
       `${file}: not a tracker file (no root element); move it away or choose another folder`,
     );
   }
+
+  if (rootEndTag) {
+    const rest = text.slice(rootEndTag.end);
+    if (rest.trim() !== '') {
+      const at = rootEndTag.end + (rest.length - rest.trimStart().length);
+      throw new TrackerFileError(
+        `${file}:${lineAt(text, at)}: text after the root end tag </${rootName}>; ` +
+          'the server will not append to this file until it is fixed',
+      );
+    }
+    return { rootName, endTagOffset: rootEndTag.start, needsEndTag: false };
+  }
+
   // Keep the line break after the last complete entry; what follows it was cut off.
+  let goodEnd = walker.goodEnd;
   if (text.startsWith('\r\n', goodEnd)) {
     goodEnd += 2;
   } else if (text.startsWith('\n', goodEnd)) {
@@ -524,4 +491,193 @@ export function findEnd(text: string, file: string): FileEnd {
     damagedFrom: cutOff.trim() === '' ? undefined : goodEnd,
     needsEndTag: true,
   };
+}
+
+/** The root element's name, when the start of a file holds its whole start tag. */
+function rootNameIn(head: string): string | undefined {
+  const walker = new RootWalker(head, '');
+  try {
+    walker.walk(head.length);
+  } catch (error) {
+    if (error instanceof TrackerFileError) {
+      return undefined; // the full scan will say what is wrong
+    }
+    throw error;
+  }
+  return walker.rootName;
+}
+
+/** Text is given to saxes this much at a time, so that the walk ends soon after the root. */
+const WALK_PIECE = 1 << 20;
+
+const NON_ASCII = /[^\0-\x7F]/;
+const EVERY_NON_ASCII = /[^\0-\x7F]/g;
+
+type WalkOptions = { fragment: true; position: false; xmlns: false };
+
+/** What the walker reads of a tag; saxes' tag objects carry more. */
+interface XmlTag {
+  name: string;
+  isSelfClosing?: boolean;
+}
+
+interface WalkHandlers {
+  openTagStart(): void;
+  openTag(tag: XmlTag): void;
+  closeTag(tag: XmlTag): void;
+  error(error: Error): void;
+}
+
+/**
+ * saxes with the walker's handlers, set while it is constructed, as the tracker scanner does:
+ * handlers added to a finished parser can leave V8 with a slower object.
+ */
+class WalkParser extends SaxesParser<WalkOptions> {
+  constructor(handlers: WalkHandlers) {
+    super({ fragment: true, position: false, xmlns: false });
+    this.on('opentagstart', handlers.openTagStart);
+    this.on('opentag', handlers.openTag);
+    this.on('closetag', handlers.closeTag);
+    this.on('error', handlers.error);
+  }
+}
+
+/**
+ * Follows the elements of a tracker file's text with saxes up to the root end tag: where the
+ * root is, where its last complete child ends and where its end tag is. saxes' position is a
+ * text index, since every character is given to it as exactly one character.
+ *
+ * saxes runs in fragment mode, so a DOCTYPE or text around the root does not stop it, and it is
+ * never closed: whatever a crash cut off is simply left open. Faults that leave the nesting
+ * plain (a bare '&', a bad character) are no concern of the appender's and pass; an end tag
+ * that does not close the open element leaves no end to trust, and is refused.
+ */
+class RootWalker {
+  rootName: string | undefined;
+  /** Just past the last complete child of the root, or past its start tag. */
+  goodEnd = 0;
+  rootEndTag: { start: number; end: number } | undefined;
+  private depth = 0;
+  private rootStart = 0;
+  private readonly parser = new WalkParser({
+    openTagStart: () => this.openTagStart(),
+    openTag: (tag) => this.openTag(tag),
+    closeTag: (tag) => this.closeTag(tag),
+    error: (error) => this.error(error),
+  });
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
+
+  /** Gives saxes text[0, to), until the root end tag has been read. */
+  walk(to: number): void {
+    for (let from = 0; from < to && !this.rootEndTag; from += WALK_PIECE) {
+      const piece = this.text.slice(from, Math.min(to, from + WALK_PIECE));
+      // UTF-8 is read as latin1, where the bytes of a non-ASCII name are no name characters.
+      // Markup is ASCII, so every other character goes in as '_', one for one: names stay
+      // names, and positions stay text indexes.
+      this.parser.write(NON_ASCII.test(piece) ? piece.replace(EVERY_NON_ASCII, '_') : piece);
+    }
+  }
+
+  private openTagStart(): void {
+    if (this.rootName === undefined) {
+      // saxes has read the name and the character after it (two for a CRLF).
+      this.rootStart = this.text.lastIndexOf('<', this.parser.position - 2);
+    }
+  }
+
+  private openTag(tag: XmlTag): void {
+    if (this.rootEndTag) {
+      return;
+    }
+    if (this.rootName === undefined) {
+      const name = this.text.slice(this.rootStart + 1, this.rootStart + 1 + tag.name.length);
+      if (tag.isSelfClosing) {
+        throw this.noRoom(name, this.rootStart);
+      }
+      this.rootName = name;
+      this.depth = 1;
+      this.goodEnd = this.parser.position;
+    } else if (!tag.isSelfClosing) {
+      this.depth++;
+    } else if (this.depth === 1) {
+      this.goodEnd = this.parser.position;
+    }
+  }
+
+  /** An end tag, or the end of a self-closing tag (already counted as it opened). */
+  private closeTag(tag: XmlTag): void {
+    if (this.rootEndTag || tag.isSelfClosing) {
+      return;
+    }
+    const end = this.parser.position;
+    const start = this.text.lastIndexOf('</', end - 1);
+    if (!this.closes(tag.name, start, end)) {
+      const name = this.text.slice(start + 2, end - 1).trimEnd();
+      throw new TrackerFileError(
+        `${this.file}:${lineAt(this.text, start)}: end tag </${name}> does not close the ` +
+          `open element <${tag.name}>; the server will not append to this file until it is fixed`,
+      );
+    }
+    this.depth--;
+    if (this.depth === 1) {
+      this.goodEnd = end;
+    } else if (this.depth === 0) {
+      this.rootEndTag = { start, end };
+    }
+  }
+
+  /**
+   * Whether the end tag text[start, end) names `name`, as saxes was given it: names that differ
+   * only outside ASCII pass for the same.
+   */
+  private closes(name: string, start: number, end: number): boolean {
+    if (end - 3 - start === name.length && this.text.startsWith(name, start + 2)) {
+      return true;
+    }
+    const written = this.text.slice(start + 2, end - 1).trimEnd();
+    return written.replace(EVERY_NON_ASCII, '_') === name;
+  }
+
+  private error(error: Error): void {
+    // The one fault that matters before the root: an end tag with no element to close.
+    if (this.rootName === undefined && error.message.startsWith('unmatched closing tag: ')) {
+      const end = this.parser.position;
+      const start = this.text.lastIndexOf('</', end - 1);
+      throw this.noRoom(this.text.slice(start + 2, end - 1).trimEnd(), start);
+    }
+  }
+
+  private noRoom(name: string, at: number): TrackerFileError {
+    return new TrackerFileError(
+      `${this.file}:${lineAt(this.text, at)}: the root element <${name}> has no room for ` +
+        'entries; the server will not append to this file',
+    );
+  }
+}
+
+/** Where the zero bytes and white space at the end of `text` start: neither holds markup. */
+function contentEnd(text: string): number {
+  let end = text.length;
+  while (end > 0 && isBlankCode(text.charCodeAt(end - 1))) {
+    end--;
+  }
+  return end;
+}
+
+/** XML white space, or a zero byte. */
+function isBlankCode(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13 || c === 0;
+}
+
+/** The line number of text index `index`. */
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let k = text.indexOf('\n'); k >= 0 && k < index; k = text.indexOf('\n', k + 1)) {
+    line++;
+  }
+  return line;
 }

@@ -2,7 +2,12 @@ import * as assert from 'node:assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TrackerAppender, trackerFileName } from '../../src/server/trackerAppender';
+import {
+  findEnd,
+  TrackerAppender,
+  TrackerFileError,
+  trackerFileName,
+} from '../../src/server/trackerAppender';
 import { formatClick, formatTrackerFile, type ClickFields } from '../../src/tracker/trackerWriter';
 import { decodeTrackerFile, parseTrackerFile } from './serverTestSupport';
 
@@ -274,9 +279,230 @@ describe('tracker appender', () => {
     );
   });
 
+  it('repairs a cut-off CRLF file to the exact bytes, keeping the last line break', async () => {
+    const good =
+      '<?xml version="1.0" encoding="utf-8"?>\r\n<Tracker regName="ABC Ltd">\r\n' +
+      formatClick(click(1)).replace(/\n/g, '\r\n');
+    const cut = formatClick(click(2)).replace(/\n/g, '\r\n').slice(0, 50);
+    writeFileSync(file, good + cut);
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.close();
+    assert.strictEqual(readFileSync(file, 'utf8'), `${good}</Tracker>\n`);
+    assert.strictEqual(readFileSync(path.join(folder, sideFiles()[0]), 'utf8'), cut);
+  });
+
+  it('moves zero bytes left by a crash to the side file', async () => {
+    const whole = formatTrackerFile('ABC Ltd', [click(1)]);
+    const good = whole.slice(0, whole.lastIndexOf('</Tracker>'));
+    const zeros = Buffer.alloc(70_000);
+    writeFileSync(file, Buffer.concat([Buffer.from(good), zeros]));
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.close();
+    assert.strictEqual(readFileSync(file, 'utf8'), whole);
+    assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), zeros);
+  });
+
+  it('repairs a UTF-8 file whose element names are not ASCII, and ends it with its own root', async () => {
+    const good =
+      '<?xml version="1.0" encoding="utf-8"?>\n<Données>\n' +
+      '  <Clic><Modèle>Été</Modèle><Contact>1</Contact></Clic>\n';
+    const cut = '  <Clic><Modèle>Ünï ☀</Mo';
+    writeFileSync(file, good + cut);
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.append(click(2));
+    await appender.close();
+    assert.strictEqual(readFileSync(file, 'utf8'), `${good}${formatClick(click(2))}</Données>\n`);
+    assert.strictEqual(readFileSync(path.join(folder, sideFiles()[0]), 'utf8'), cut);
+
+    // Opened again, the clean end is found from the head and the tail alone.
+    const again = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await again.append(click(3));
+    await again.close();
+    assert.strictEqual(
+      readFileSync(file, 'utf8'),
+      `${good}${formatClick(click(2))}${formatClick(click(3))}</Données>\n`,
+    );
+    assert.strictEqual(sideFiles().length, 1);
+  });
+
+  it('refuses, with file and line, an end tag that does not close the open element', async () => {
+    const whole = formatTrackerFile('ABC Ltd', [click(1), click(2)]);
+    const text = whole.replace('</LinkName>', '</Link>');
+    writeFileSync(file, text.slice(0, -12));
+    await assert.rejects(TrackerAppender.open({ file, regName: 'ABC Ltd' }), (error: Error) =>
+      error.message.startsWith(
+        `${file}:6: end tag </Link> does not close the open element <LinkName>`,
+      ),
+    );
+    assert.strictEqual(readFileSync(file, 'utf8'), text.slice(0, -12));
+    assert.deepStrictEqual(sideFiles(), []);
+  });
+
+  for (const encoding of ['utf-16le', 'utf-16be'] as const) {
+    it(`repairs a ${encoding} file cut inside a surrogate pair to the exact bytes`, async () => {
+      const encode = (text: string) => {
+        const bytes = Buffer.from(text, 'utf16le');
+        return encoding === 'utf-16be' ? bytes.swap16() : bytes;
+      };
+      const bom = encode('\uFEFF');
+      const text = formatTrackerFile('ABC Ltd', [click(1, { template: 'Smile 😀 Ünï' })]);
+      const good = text.slice(0, text.lastIndexOf('</Tracker>'));
+      const entry = encode(formatClick(click(2, { template: 'Grin 😁' })));
+      const cut = entry.subarray(0, entry.indexOf(encode('😁')) + 3); // high surrogate and a byte
+      writeFileSync(file, Buffer.concat([bom, encode(good), cut]));
+      const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+      await appender.close();
+      assert.deepStrictEqual(
+        readFileSync(file),
+        Buffer.concat([bom, encode(`${good}</Tracker>\n`)]),
+      );
+      assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), cut);
+    });
+  }
+
+  it('refuses, with file and line, a root element that is self-closing', async () => {
+    const text = '<?xml version="1.0" encoding="utf-8"?>\n<Tracker regName="ABC Ltd"/>\n';
+    writeFileSync(file, text);
+    await assert.rejects(TrackerAppender.open({ file, regName: 'ABC Ltd' }), (error: Error) =>
+      error.message.startsWith(`${file}:2: the root element <Tracker> has no room for entries`),
+    );
+    assert.strictEqual(readFileSync(file, 'utf8'), text);
+  });
+
   it('refuses a Reg Name that cannot be a file name', () => {
     assert.strictEqual(trackerFileName('ABC Ltd.'), 'Tracker_ABC Ltd..xml');
     assert.throws(() => trackerFileName('../etc'), /Reg Name/);
     assert.throws(() => trackerFileName('  '), /Reg Name/);
+  });
+});
+
+describe('finding the end of a tracker file', () => {
+  const file = 'Tracker_ABC Ltd.xml';
+
+  /** What the appender reads from a UTF-8 file: one character per byte. */
+  function latin1(text: string): string {
+    return Buffer.from(text, 'utf8').toString('latin1');
+  }
+
+  const prolog =
+    '\uFEFF<?xml version="1.0" encoding="utf-8"?>\n' +
+    '<!-- <Fake> is not the root, nor is </Tracker> its end -->\n' +
+    '<?exporter <Fake> ?>\n' +
+    '<!DOCTYPE Tracker [\n  <!ELEMENT Tracker (Click*)>\n' +
+    '  <!ATTLIST Tracker note CDATA "a > b">\n]>\n' +
+    '<![CDATA[<Fake>]]>\n' +
+    '<Tracker regName="ABC Ltd" note="a > b" other=\'<Fake>?\'>\n';
+  const firstEntry = formatClick(click(1, { template: 'Café ☀' }));
+  const lastEntry =
+    '  <Click note="x > y" other=\'/>\'>' +
+    '<EmailTemplate><![CDATA[</Click></Tracker>]]></EmailTemplate>' +
+    '<!-- </Click></Tracker> --><?pi </Tracker>?>' +
+    '<ContactID>2</ContactID><LinkName>Ünï</LinkName><Empty/></Click>\n';
+
+  it('finds the root end tag after comments, CDATA, instructions and a DOCTYPE', () => {
+    const text = latin1(prolog + firstEntry + lastEntry + '</Tracker>' + ' \r\n\t'.repeat(5000));
+    assert.deepStrictEqual(findEnd(text, file), {
+      rootName: 'Tracker',
+      endTagOffset: text.lastIndexOf('</Tracker>'),
+      needsEndTag: false,
+    });
+  });
+
+  it('finds the end of the last complete entry wherever the file is cut off', () => {
+    const good = latin1(prolog + firstEntry);
+    const last = latin1(lastEntry);
+    for (let cut = 1; cut < last.length - 1; cut++) {
+      const text = good + last.slice(0, cut);
+      assert.deepStrictEqual(
+        findEnd(text, file),
+        {
+          rootName: 'Tracker',
+          endTagOffset: good.length,
+          damagedFrom: cut > 2 ? good.length : undefined,
+          needsEndTag: true,
+        },
+        `cut after ${JSON.stringify(last.slice(0, cut))}`,
+      );
+    }
+    const whole = good + last;
+    assert.deepStrictEqual(findEnd(whole, file), {
+      rootName: 'Tracker',
+      endTagOffset: whole.length,
+      damagedFrom: undefined,
+      needsEndTag: true,
+    });
+  });
+
+  it('keeps a CRLF after the last complete entry, and only a missing end tag to restore', () => {
+    const text = '<Tracker>\r\n  <Click><ContactID>1</ContactID></Click>\r\n  \r\n';
+    assert.deepStrictEqual(findEnd(text, file), {
+      rootName: 'Tracker',
+      endTagOffset: text.indexOf('  \r\n', 12),
+      damagedFrom: undefined,
+      needsEndTag: true,
+    });
+  });
+
+  it('names the line of a self-closing root, or of an end tag before any root', () => {
+    assert.throws(
+      () => findEnd('<?xml version="1.0"?>\r\n<!-- a -->\r\n<Tracker a="/>"/>\n', file),
+      new TrackerFileError(
+        `${file}:3: the root element <Tracker> has no room for entries; ` +
+          'the server will not append to this file',
+      ),
+    );
+    assert.throws(
+      () => findEnd('\n</Tracker>\n<Tracker>\n', file),
+      (error: Error) =>
+        error instanceof TrackerFileError &&
+        error.message.startsWith(`${file}:2: the root element <Tracker> has no room`),
+    );
+  });
+
+  it('names the line of text after the root end tag, a comment included', () => {
+    const text = '<Tracker>\r\n  <Click/>\r\n</Tracker>\r\n\r\n<!-- later -->\r\n';
+    assert.throws(
+      () => findEnd(text, file),
+      new TrackerFileError(
+        `${file}:5: text after the root end tag </Tracker>; ` +
+          'the server will not append to this file until it is fixed',
+      ),
+    );
+  });
+
+  it('keeps text indexes exact across the pieces saxes is given, a CRLF split included', () => {
+    const entry = '  <Click><ContactID>Ünï</ContactID><Date>2026-03-14</Date></Click>\r\n';
+    const start = latin1('<Tracker>\r\n<!---->\r\n');
+    const count = Math.floor((1 << 20) / entry.length) + 3;
+    const entries = latin1(entry.repeat(count));
+    // Pad the comment so that the CR of a CRLF is the last character of the first piece.
+    const pad =
+      (1 << 20) - 1 - (start.length + entries.indexOf('\r', (1 << 20) - 200 - start.length));
+    const good = start.replace('<!---->', `<!--${'x'.repeat(pad)}-->`) + entries;
+    assert.strictEqual(good.charAt((1 << 20) - 1), '\r');
+    const text = good + latin1(entry.slice(0, 30));
+    assert.deepStrictEqual(findEnd(text, file), {
+      rootName: 'Tracker',
+      endTagOffset: good.length,
+      damagedFrom: good.length,
+      needsEndTag: true,
+    });
+  });
+
+  it('refuses text without a root element, markup that only looks like one included', () => {
+    for (const text of [
+      '',
+      'just some text\n',
+      '<?xml version="1.0"?>\n<!-- <Tracker> -->\n<![CDATA[<Tracker>]]>\n',
+      '<?xml version="1.0"?>\n<Tracker regName="cut off',
+    ]) {
+      assert.throws(
+        () => findEnd(text, file),
+        new TrackerFileError(
+          `${file}: not a tracker file (no root element); move it away or choose another folder`,
+        ),
+        JSON.stringify(text),
+      );
+    }
   });
 });
