@@ -23,6 +23,7 @@ describe('TrackingDatabase', () => {
     const database = await TrackingDatabase.open(file, wasmPath);
     assert.equal(database.schemaVersion, SCHEMA_VERSION);
     assert.equal(database.renamedAside, undefined);
+    assert.equal(database.db.exec('PRAGMA page_size')[0].values[0][0], 65536);
     await database.save();
     database.close();
     assert.equal(readFileSync(file).subarray(0, 15).toString(), 'SQLite format 3');
