@@ -1,7 +1,7 @@
 // "Import email tracking" in a real VS Code: the dialog is stubbed, everything else is real.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
@@ -211,6 +211,29 @@ describe('Import email tracking', () => {
     cancel.dispose();
   });
 
+  it('imports a large file, read in a worker thread, with the right counts', async () => {
+    assert.ok(
+      existsSync(path.join(extensionPath, 'dist', 'trackerReadWorker.js')),
+      'the reading thread is bundled',
+    );
+    // About 6 MB, well over the 1 MB from which a file is read in the thread; the first three
+    // clicks come again at the end.
+    const text = trackerWithClicks(30_000, 'BIG');
+    const firstClicks = text
+      .split('  <Click>')
+      .slice(1, 4)
+      .map((click) => `  <Click>${click}`);
+    const file = path.join(scratch, 'Tracker_Big Fixture.xml');
+    writeFileSync(file, text.replace('</Tracker>', `${firstClicks.join('')}</Tracker>`));
+    pick(file);
+
+    const result = await importCommand();
+    assert.ok(result);
+    assert.deepEqual([result.added, result.duplicates, result.invalid], [30_000, 3, 0]);
+    assert.equal(count('clicks', "WHERE contact_id LIKE 'BIG-%'"), 30_000);
+    assert.equal(error.callCount, 0);
+  });
+
   it('lists past imports with their counts in Show import history', async () => {
     const quickPick = sandbox.stub(vscode.window, 'showQuickPick').resolves(undefined);
     await vscode.commands.executeCommand('linkTracking.showImportHistory');
@@ -248,13 +271,14 @@ describe('Import email tracking', () => {
   });
 });
 
-function trackerWithClicks(count: number): string {
+/** A tracker file of `count` distinct clicks by contacts `<prefix>-0` to `<prefix>-996`. */
+function trackerWithClicks(count: number, prefix = 'CAN'): string {
   const two = (n: number) => String(n).padStart(2, '0');
   const parts = ['<?xml version="1.0" encoding="utf-8"?>\n<Tracker regName="Cancel">\n'];
   for (let i = 0; i < count; i++) {
     const time = `${two(Math.floor(i / 3600))}:${two(Math.floor(i / 60) % 60)}:${two(i % 60)}`;
     parts.push(
-      `  <Click>\n    <EmailTemplate>Autumn</EmailTemplate>\n    <ContactID>CAN-${i % 997}` +
+      `  <Click>\n    <EmailTemplate>Autumn</EmailTemplate>\n    <ContactID>${prefix}-${i % 997}` +
         `</ContactID>\n    <LinkName>Read more</LinkName>\n    <Date>2026-04-01</Date>\n` +
         `    <Time>${time}</Time>\n  </Click>\n`,
     );
