@@ -7,6 +7,9 @@ import type { TrackerAppender } from './trackerAppender';
 
 export const MAX_URL_BYTES = 8 * 1024;
 
+/** The scheme and host of a request target in absolute form, e.g. `http://track.example`. */
+const ABSOLUTE_FORM_ORIGIN = /^https?:\/\/[^/?#]*/i;
+
 export interface RedirectServerOptions {
   key: Buffer;
   appender: TrackerAppender;
@@ -115,7 +118,8 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
     const method = request.method ?? '';
-    const rawUrl = request.url ?? '';
+    // A request sent as to a proxy names the whole URL (absolute form); only its path counts.
+    const rawUrl = (request.url ?? '').replace(ABSOLUTE_FORM_ORIGIN, '') || '/';
     const queryStart = rawUrl.indexOf('?');
     const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
     const client = request.socket.remoteAddress ?? '-';

@@ -190,6 +190,19 @@ describe('redirect server', () => {
     assert.strictEqual(parseTrackerFile(file).length, 0);
   });
 
+  it('takes the path of a request target in absolute form, as a proxy sends it', async () => {
+    const query = link().split('?')[1];
+    const origin = `http://127.0.0.1:${server.port}`;
+    const answer = await rawRequest(
+      server.port,
+      `GET ${origin}/LinkTracking?${query} HTTP/1.1\r\nHost: track.example`,
+    );
+    assert.strictEqual(answer.status, 302);
+    const other = await rawRequest(server.port, `GET ${origin}/favicon.ico HTTP/1.1\r\nHost: x`);
+    assert.strictEqual(other.status, 404);
+    assert.strictEqual(parseTrackerFile(file).length, 1);
+  });
+
   it('answers 404 for other paths, 405 with Allow for other methods', async () => {
     for (const pathname of [
       '/',
@@ -233,7 +246,8 @@ describe('redirect server', () => {
       `GET /LinkTracking?${query.replace(/u=[^&]*/, 'u=javascript%3Aalert(1)')} HTTP/1.1\r\nHost: x`,
       `GET /LinkTracking?${'&'.repeat(4000)} HTTP/1.1\r\nHost: x`,
       `GET /LinkTracking?${'t=1&'.repeat(1000)} HTTP/1.1\r\nHost: x`,
-      `GET http://evil.example/LinkTracking?${query} HTTP/1.1\r\nHost: x`,
+      `GET http://evil.example/elsewhere?${query} HTTP/1.1\r\nHost: x`,
+      `GET http://evil.example HTTP/1.1\r\nHost: x`,
       `GET * HTTP/1.1\r\nHost: x`,
       `GET /LinkTracking HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello`,
       `BREW /LinkTracking HTTP/1.1\r\nHost: x`,
