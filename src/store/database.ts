@@ -1,5 +1,5 @@
 // The sql.js database: loading, migrating and saving the one database file.
-import { access, mkdir, readFile, rename } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import writeFileAtomic from 'write-file-atomic';
@@ -82,6 +82,11 @@ export class TrackingDatabase {
     const SQL = await loadSqlJs(wasmPath);
     if (!options.readOnly) {
       await mkdir(path.dirname(file), { recursive: true });
+    }
+    // A folder or a device (/dev/full reads without end) is never read, moved or replaced.
+    const info = await stat(file).catch(() => undefined);
+    if (info && !info.isFile()) {
+      throw new UnusableDatabaseError(file, 'it is not a regular file');
     }
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {

@@ -3,7 +3,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import initSqlJs from 'sql.js';
-import { DatabaseSaveError, SCHEMA_VERSION, TrackingDatabase } from '../../src/store/database';
+import {
+  DatabaseSaveError,
+  SCHEMA_VERSION,
+  TrackingDatabase,
+  UnusableDatabaseError,
+} from '../../src/store/database';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
@@ -52,6 +57,19 @@ describe('TrackingDatabase', () => {
     await database.save();
     assert.deepEqual(tuning(), before);
     database.close();
+  });
+
+  it('refuses a folder or a device without reading, moving or replacing it', async () => {
+    const targets = [folder, ...(process.platform === 'win32' ? [] : ['/dev/null', '/dev/full'])];
+    for (const target of targets) {
+      await assert.rejects(
+        TrackingDatabase.open(target, wasmPath),
+        (error: Error) =>
+          error instanceof UnusableDatabaseError && /not a regular file/.test(error.message),
+        target,
+      );
+    }
+    assert.deepEqual(readdirSync(folder), [], 'nothing was moved aside or written');
   });
 
   it('moves a garbage file aside, never deletes it, and starts a new database', async () => {
