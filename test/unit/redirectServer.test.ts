@@ -1,8 +1,6 @@
 import * as assert from 'node:assert';
-import { mkdtempSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   clickTimestamp,
@@ -14,6 +12,7 @@ import {
 import { makeTrackedLink, type TrackedLinkFields } from '../../src/server/trackedLink';
 import { TrackerAppender } from '../../src/server/trackerAppender';
 import { parseTrackerFile } from './serverTestSupport';
+import { scratchFolder } from './scratchFolder';
 
 const key = Buffer.alloc(32, 3);
 
@@ -54,7 +53,7 @@ describe('redirect server', () => {
   const lines: string[] = [];
 
   beforeEach(async () => {
-    folder = mkdtempSync(path.join(tmpdir(), 'redirect-'));
+    folder = scratchFolder('redirect-');
     file = path.join(folder, 'Tracker_ABC Ltd.xml');
     appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
     lines.length = 0;

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readKeyFile } from '../../src/server/signingKey';
 import { verifyTrackedLink } from '../../src/server/trackedLink';
+import { scratchFolder } from './scratchFolder';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -20,7 +20,7 @@ function cli(...args: string[]) {
 
 describe('link-tracking keygen, link and serve', function () {
   this.timeout(60_000);
-  const folder = mkdtempSync(path.join(tmpdir(), 'server-cli-'));
+  const folder = scratchFolder('server-cli-');
   const keyFile = path.join(folder, 'link.key');
 
   it('keygen writes an owner-only key and never overwrites without --force', async () => {

@@ -1,12 +1,12 @@
 // Helpers shared by the server tests: read a tracker file back with an independent XML parser.
 import * as assert from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { generateSigningKey, writeKeyFile } from '../../src/server/signingKey';
+import { scratchFolder } from './scratchFolder';
 
 export interface ParsedClick {
   EmailTemplate: string;
@@ -45,7 +45,7 @@ export function parseTrackerFile(file: string, rootName = 'Tracker'): ParsedClic
 
 /** A fresh folder with a signing key, and `serve` arguments for a server on it (a free port). */
 export async function serveFolder(prefix: string) {
-  const folder = mkdtempSync(path.join(tmpdir(), prefix));
+  const folder = scratchFolder(prefix);
   const keyFile = path.join(folder, 'link.key');
   const key = generateSigningKey();
   await writeKeyFile(keyFile, key);

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   decodeSigningKey,
@@ -16,6 +15,7 @@ import {
   verifyTrackedLink,
   type TrackedLinkFields,
 } from '../../src/server/trackedLink';
+import { scratchFolder } from './scratchFolder';
 
 const key = Buffer.alloc(32, 7);
 const fields: TrackedLinkFields = {
@@ -170,7 +170,7 @@ describe('tracked links', () => {
 });
 
 describe('signing key files', () => {
-  const folder = mkdtempSync(path.join(tmpdir(), 'link-key-'));
+  const folder = scratchFolder('link-key-');
 
   it('writes an owner-only key file and reads the same key back', async () => {
     const file = path.join(folder, 'a.key');
