@@ -140,11 +140,20 @@ export async function readTrackerFileInThread(
       }
       try {
         switch (message.type) {
-          case 'entries':
-            // A consumer that throws (a full disk under SQLite, say) ends the read.
-            void onEntries(unpackTrackerEntries(message.packed));
-            worker.postMessage(BATCH_HANDLED);
+          case 'entries': {
+            // A consumer that throws or rejects (a full disk under SQLite, say) ends the read;
+            // one that returns a promise is handed more only as it settles.
+            const handled = onEntries(unpackTrackerEntries(message.packed));
+            if (handled) {
+              handled.then(
+                () => worker.postMessage(BATCH_HANDLED),
+                (error: unknown) => settle(() => reject(error)),
+              );
+            } else {
+              worker.postMessage(BATCH_HANDLED);
+            }
             break;
+          }
           case 'progress':
             onProgress?.(message.bytesRead, message.totalBytes);
             break;

@@ -109,6 +109,24 @@ describe('reading a tracker file in a worker thread', () => {
     assert.equal(calls, 1, 'no entries are handed over after the error');
   });
 
+  it('ends the read with the rejection of a consumer that returns a promise', async () => {
+    let calls = 0;
+    await assert.rejects(
+      readTrackerFileInThread(file, {
+        dateOrder: 'dmy',
+        workerScript: readerWorkerScript(),
+        inlineBelow: 0,
+        async onEntries() {
+          calls++;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          throw new Error('the disk is full');
+        },
+      }),
+      /the disk is full/,
+    );
+    assert.ok(calls >= 1);
+  });
+
   it('rejects with the reason of a cancellation', async () => {
     const abort = new AbortController();
     const reason = new Error('cancelled by the user');
