@@ -1,8 +1,8 @@
 // The sql.js database: loading, migrating and saving the one database file.
-import { access, mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
-import writeFileAtomic from 'write-file-atomic';
 import { migrations } from './schema';
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
@@ -178,7 +178,7 @@ export class TrackingDatabase {
       // Wrap, do not copy: at a million clicks the export is over 60 MB.
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       try {
-        await writeFileAtomic(this.file, buffer, { fsync: true });
+        await replaceFile(this.file, buffer);
       } catch (error) {
         throw new DatabaseSaveError(this.file, error);
       }
@@ -187,6 +187,34 @@ export class TrackingDatabase {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * Replaces `file` with `bytes` all or nothing: they go into a temporary file beside it, which is
+ * flushed and then renamed over it. (write-file-atomic, up to 8.0, makes a single write call
+ * and renames whatever part of the data it wrote: on a nearly full disk it replaced the
+ * database with a truncated copy. FileHandle.writeFile writes until every byte is written, or
+ * throws.)
+ */
+async function replaceFile(file: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const mode = await stat(file).then(
+    (info) => info.mode & 0o777,
+    () => 0o644,
+  );
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -166,6 +167,41 @@ describe('TrackingDatabase', () => {
     assert.deepEqual(reopened.db.exec('SELECT contact_id FROM contacts')[0].values, [['7']]);
     reopened.close();
   });
+
+  // Needs a small file system of its own: mounting one takes root on Linux (as in CI).
+  const canMount = process.platform === 'linux' && process.getuid?.() === 0;
+  (canMount ? it : it.skip)(
+    'keeps the old file whole when the disk fills up during a save',
+    async () => {
+      const disk = path.join(folder, 'disk');
+      mkdirSync(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+      try {
+        const file = path.join(disk, 'tracking.sqlite');
+        const database = await TrackingDatabase.open(file, wasmPath);
+        const addContacts = (from: number, count: number) => {
+          for (let i = from; i < from + count; i++) {
+            database.db.run('INSERT INTO contacts (contact_id, name) VALUES (?, ?)', [
+              String(i),
+              'x'.repeat(400),
+            ]);
+          }
+        };
+        addContacts(0, 1000);
+        await database.save();
+        const saved = readFileSync(file);
+        assert.ok(saved.length > 400_000, `${saved.length} bytes`);
+
+        addContacts(1000, 1000); // now the new copy and the old one cannot both fit
+        await assert.rejects(database.save(), DatabaseSaveError);
+        assert.deepEqual(readFileSync(file), saved, 'the saved file is unchanged');
+        assert.deepEqual(readdirSync(disk), ['tracking.sqlite'], 'no temporary file is left');
+        database.close();
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    },
+  );
 
   it('runs exclusive work one after another, even when earlier work fails', async () => {
     const database = await TrackingDatabase.openInMemory(wasmPath);
