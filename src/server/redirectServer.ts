@@ -119,7 +119,8 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
   async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
     const method = request.method ?? '';
     // A request sent as to a proxy names the whole URL (absolute form); only its path counts.
-    const rawUrl = (request.url ?? '').replace(ABSOLUTE_FORM_ORIGIN, '') || '/';
+    // An empty path there (`http://host?query`) is `/`.
+    const rawUrl = (request.url ?? '').replace(ABSOLUTE_FORM_ORIGIN, '').replace(/^(?=\?|$)/, '/');
     const queryStart = rawUrl.indexOf('?');
     const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
     const client = request.socket.remoteAddress ?? '-';

@@ -467,6 +467,16 @@ export function findEnd(text: string, file: string): FileEnd {
 
   if (rootEndTag) {
     const rest = text.slice(rootEndTag.end);
+    if (contentEnd(rest) === 0 && rest.includes('\0')) {
+      // Zero bytes after a complete document: the file grew but its data never reached the
+      // disk (a power cut). They go to the side file; the end tag is written again.
+      return {
+        rootName,
+        endTagOffset: rootEndTag.start,
+        damagedFrom: rootEndTag.end + rest.indexOf('\0'),
+        needsEndTag: true,
+      };
+    }
     if (rest.trim() !== '') {
       const at = rootEndTag.end + (rest.length - rest.trimStart().length);
       throw new TrackerFileError(

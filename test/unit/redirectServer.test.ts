@@ -200,6 +200,24 @@ describe('redirect server', () => {
     const other = await rawRequest(server.port, `GET ${origin}/favicon.ico HTTP/1.1\r\nHost: x`);
     assert.strictEqual(other.status, 404);
     assert.strictEqual(parseTrackerFile(file).length, 1);
+
+    // With the base path `/`, an absolute form with no path at all is that path.
+    const atRoot = await startRedirectServer({ key, appender, port: 0, basePath: '/' });
+    try {
+      const bare = `http://127.0.0.1:${atRoot.port}`;
+      const signed = makeTrackedLink(
+        bare,
+        { template: 'T', contactId: '7', linkName: 'L', target: 'https://example.org/' },
+        key,
+      );
+      const answer = await rawRequest(
+        atRoot.port,
+        `GET ${bare}?${signed.split('?')[1]} HTTP/1.1\r\nHost: x`,
+      );
+      assert.strictEqual(answer.status, 302);
+    } finally {
+      await atRoot.close();
+    }
   });
 
   it('answers 404 for other paths, 405 with Allow for other methods', async () => {

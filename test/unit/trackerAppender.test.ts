@@ -302,6 +302,19 @@ describe('tracker appender', () => {
     assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), zeros);
   });
 
+  it('moves zero bytes after a complete document (a power cut) aside and appends again', async () => {
+    const whole = formatTrackerFile('ABC Ltd', [click(1)]);
+    writeFileSync(file, Buffer.concat([Buffer.from(whole), Buffer.alloc(100)]));
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.append(click(2));
+    await appender.close();
+    assert.strictEqual(
+      readFileSync(file, 'utf8'),
+      formatTrackerFile('ABC Ltd', [click(1), click(2)]),
+    );
+    assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), Buffer.alloc(100));
+  });
+
   it('repairs a UTF-8 file whose element names are not ASCII, and ends it with its own root', async () => {
     const good =
       '<?xml version="1.0" encoding="utf-8"?>\n<Données>\n' +
