@@ -1,6 +1,6 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
-import { constants as fsConstants, fstatSync } from 'node:fs';
+import { constants as fsConstants, fstatSync, statSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { SaxesParser } from 'saxes';
@@ -99,13 +99,17 @@ export class TrackerAppender {
   private lockTimer: NodeJS.Timeout | undefined;
   private releasing: Promise<void> = Promise.resolve();
 
-  private constructor(
-    private readonly options: AppenderOptions,
-    private readonly handle: FileHandle,
-    readonly encoding: Encoding,
-    /** Opened O_DSYNC: a write is durable when it returns. */
-    private readonly syncedWrites: boolean,
-  ) {}
+  private handle!: FileHandle;
+  /** The tracker file's encoding, which appends keep. */
+  encoding: Encoding = 'utf-8';
+  /** Device and inode of the open file, to notice the path being given another file. */
+  private identity = '';
+  /** Opened O_DSYNC: a write is durable when it returns. */
+  private readonly syncedWrites: boolean;
+
+  private constructor(private readonly options: AppenderOptions) {
+    this.syncedWrites = HAS_O_DSYNC && !options.flushAfterWrite;
+  }
 
   /**
    * Opens (or creates) the tracker file and repairs a damaged end. Throws a TrackerFileError
@@ -113,26 +117,55 @@ export class TrackerAppender {
    */
   static async open(options: AppenderOptions): Promise<TrackerAppender> {
     const release = await lockFile(options.file, options.log);
-    let handle: FileHandle | undefined;
     try {
-      await createIfMissing(options);
-      const syncedWrites = HAS_O_DSYNC && !options.flushAfterWrite;
-      handle = await open(
-        options.file,
-        fsConstants.O_RDWR | (syncedWrites ? fsConstants.O_DSYNC : 0),
-      );
-      const head = Buffer.alloc(4);
-      await handle.read(head, 0, 4, 0);
-      const appender = new TrackerAppender(options, handle, detectEncoding(head), syncedWrites);
-      // A big file that ends cleanly is not read whole: its head names the root, its tail
-      // shows the end tag. Anything else gets the full scan (and repair).
-      await appender.locateEnd(!(await appender.readRootName()));
+      const appender = new TrackerAppender(options);
+      await appender.attach();
       return appender;
-    } catch (error) {
-      await handle?.close();
-      throw error;
     } finally {
       await release();
+    }
+  }
+
+  /**
+   * Opens the file at the path (creating it when missing), finds its end and repairs it; the
+   * caller holds the lock. Also used when the path was given another file while open.
+   */
+  private async attach(): Promise<void> {
+    await createIfMissing(this.options);
+    const handle = await open(
+      this.options.file,
+      fsConstants.O_RDWR | (this.syncedWrites ? fsConstants.O_DSYNC : 0),
+    );
+    try {
+      const head = Buffer.alloc(4);
+      await handle.read(head, 0, 4, 0);
+      this.handle = handle;
+      this.encoding = detectEncoding(head);
+      const { dev, ino } = await handle.stat();
+      this.identity = `${dev}:${ino}`;
+      this.expectedSize = -1;
+      this.rootName = 'Tracker';
+      // A big file that ends cleanly is not read whole: its head names the root, its tail
+      // shows the end tag. Anything else gets the full scan (and repair).
+      await this.locateEnd(!(await this.readRootName()));
+    } catch (error) {
+      // The next batch tries again.
+      this.identity = '';
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Whether the path still names the open file. A file renamed over it (an edit saved
+   * atomically, a trim by `sed -i`) or a removed one would take clicks nobody ever sees.
+   */
+  private pathStillOpen(): boolean {
+    try {
+      const { dev, ino } = statSync(this.options.file);
+      return `${dev}:${ino}` === this.identity;
+    } catch {
+      return false;
     }
   }
 
@@ -260,8 +293,13 @@ export class TrackerAppender {
    * the caller holds the lock. The event loop keeps reading requests meanwhile.
    */
   private async writeBatch(clicks: ClickFields[]): Promise<void> {
-    // Cheap enough for every batch, and it notices a file that was replaced or edited.
-    if (fstatSync(this.handle.fd).size !== this.expectedSize) {
+    // Cheap enough for every batch: another file at the path is opened instead, and a file
+    // that was edited in place is looked at again.
+    if (!this.pathStillOpen()) {
+      this.options.log?.(`${this.options.file}: the file was replaced or removed; reopening it`);
+      await this.handle.close().catch(() => undefined);
+      await this.attach();
+    } else if (fstatSync(this.handle.fd).size !== this.expectedSize) {
       await this.locateEnd(false);
     }
     const endTag = `${rootEndTagOf(this.rootName)}\n`;

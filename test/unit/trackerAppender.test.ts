@@ -1,5 +1,13 @@
 import * as assert from 'node:assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -83,6 +91,30 @@ describe('tracker appender', () => {
         [1, 2, 3, 4].map((n) => click(n)),
       ),
     );
+  });
+
+  it('appends to the new file when the path is given another one or the file is removed', async () => {
+    const logged: string[] = [];
+    const appender = await TrackerAppender.open({
+      file,
+      regName: 'ABC Ltd',
+      log: (line) => logged.push(line),
+    });
+    await appender.append(click(1));
+    // An edit saved atomically: another file renamed over the path.
+    const edited = path.join(folder, 'edited.xml');
+    writeFileSync(edited, formatTrackerFile('ABC Ltd', [click(9)]));
+    renameSync(edited, file);
+    await appender.append(click(2));
+    assert.deepStrictEqual(
+      parseTrackerFile(file).map((c) => c.ContactID),
+      ['9', '2'],
+    );
+    rmSync(file);
+    await appender.append(click(3));
+    await appender.close();
+    assert.strictEqual(readFileSync(file, 'utf8'), formatTrackerFile('ABC Ltd', [click(3)]));
+    assert.strictEqual(logged.filter((line) => /replaced or removed/.test(line)).length, 2);
   });
 
   it('escapes hostile values so the file stays well-formed', async () => {
