@@ -1,5 +1,7 @@
 // What every `link-tracking` subcommand shares: exit codes, usage errors, opening the database.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import { CommanderError } from 'commander';
 import { TrackingDatabase, type OpenOptions } from '../store/database';
 
@@ -28,6 +30,9 @@ export function readerWorkerPath(): string {
  * told where) when the command writes; a command that only reads refuses it instead.
  */
 export async function openDatabase(file: string, options: OpenOptions = {}) {
+  if (!options.readOnly) {
+    await lockForWriting(file);
+  }
   const database = await TrackingDatabase.open(file, wasmPath(), options);
   if (database.renamedAside) {
     process.stderr.write(
@@ -36,4 +41,34 @@ export async function openDatabase(file: string, options: OpenOptions = {}) {
     );
   }
   return database;
+}
+
+/** How long a command waits for another one writing the same database (a big import). */
+const WAIT_FOR_WRITER_S = 15 * 60;
+
+/**
+ * Takes the lock file beside the database for the rest of the process (proper-lockfile lets
+ * go of it at exit): each command holds the whole database in memory and saves it whole, so of
+ * two commands writing one database at once, the later save would silently undo the other.
+ */
+async function lockForWriting(file: string): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const options = {
+    realpath: false,
+    onCompromised: (error: Error) =>
+      process.stderr.write(`link-tracking: the lock on ${file} was lost: ${error.message}\n`),
+  };
+  try {
+    await lockfile.lock(file, { ...options, retries: 0 });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      throw error;
+    }
+  }
+  process.stderr.write(`link-tracking: waiting for another command that is writing ${file}\n`);
+  await lockfile.lock(file, {
+    ...options,
+    retries: { retries: WAIT_FOR_WRITER_S, minTimeout: 1000, maxTimeout: 1000, factor: 1 },
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -228,6 +228,42 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(run('import', file, '--db', db, '--date-order', 'mdy', '--json').code, 0);
     const [stored] = JSON.parse(run('clicks', '--db', db, '--json').stdout) as { date: string }[];
     assert.equal(stored.date, '2026-03-04');
+  });
+  it('lets two imports into one database run one after the other; both land', async () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    const many = Array.from({ length: 40_000 }, (_, i) =>
+      click(
+        `A${i % 997}`,
+        `${two(Math.floor(i / 3600))}:${two(Math.floor(i / 60) % 60)}:${two(i % 60)}`,
+      ),
+    );
+    const big = write('Tracker_big.xml', formatTrackerFile('ABC Ltd', many));
+    const small = write(
+      'Tracker_small.xml',
+      formatTrackerFile('ABC Ltd', [click('B1', '10:00:00')]),
+    );
+    const start = (file: string) => {
+      const child = spawn(process.execPath, [cli, 'import', file, '--db', db, '--json']);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (data) => (stdout += data));
+      child.stderr.on('data', (data) => (stderr += data));
+      return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+        child.on('close', (code) => resolve({ code, stdout, stderr })),
+      );
+    };
+    const first = start(big);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const [a, b] = await Promise.all([first, start(small)]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(JSON.parse(a.stdout).added + JSON.parse(b.stdout).added, 40_001);
+    const clicks = spawnSync(process.execPath, [cli, 'clicks', '--db', db, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const listed = JSON.parse(clicks.stdout) as unknown[];
+    assert.equal(listed.length, 40_001, 'neither import undid the other');
   });
 });
 
