@@ -1,7 +1,7 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
 import { constants as fsConstants, fstatSync, statSync } from 'node:fs';
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { SaxesParser } from 'saxes';
 import writeFileAtomic from 'write-file-atomic';
@@ -377,9 +377,16 @@ export class TrackerAppender {
       const damaged = Buffer.alloc(size - damagedFrom);
       await this.handle.read(damaged, 0, damaged.length, damagedFrom);
       const sideFile = `${this.options.file}.damaged-${new Date().toISOString().replace(/:/g, '-')}`;
-      await writeFile(sideFile, damaged, { flag: 'wx' });
-      const side = await open(sideFile, 'r');
-      await side.sync();
+      const side = await open(sideFile, 'wx');
+      try {
+        await side.writeFile(damaged);
+        await side.sync();
+      } catch (error) {
+        // A full disk: nothing was moved, so no side file (it would be empty or partial).
+        await side.close();
+        await rm(sideFile, { force: true });
+        throw error;
+      }
       await side.close();
       this.options.log?.(
         `${this.options.file}: end of file was cut off; moved ${damaged.length} bytes to ` +

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -346,6 +348,39 @@ describe('tracker appender', () => {
     );
     assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), Buffer.alloc(100));
   });
+
+  // Needs a small file system of its own: mounting one takes root on Linux (as in CI).
+  const canMount = process.platform === 'linux' && process.getuid?.() === 0;
+  (canMount ? it : it.skip)(
+    'leaves no side file and no change when a full disk stops a repair, and repairs later',
+    async () => {
+      const disk = path.join(folder, 'disk');
+      mkdirSync(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', disk]);
+      try {
+        const tracker = path.join(disk, trackerFileName('ABC Ltd'));
+        const whole = formatTrackerFile('ABC Ltd', [click(1)]);
+        const cut = `  <Click><EmailTemplate>${'x'.repeat(200_000)}`;
+        const text = whole.slice(0, whole.lastIndexOf('</Tracker>')) + cut;
+        writeFileSync(tracker, text);
+        const filler = path.join(disk, 'filler');
+        writeFileSync(filler, Buffer.alloc(512 * 1024 - 200_000 - 8192 * 4));
+
+        await assert.rejects(TrackerAppender.open({ file: tracker, regName: 'ABC Ltd' }), /ENOSPC/);
+        assert.deepStrictEqual(readdirSync(disk).sort(), [path.basename(tracker), 'filler']);
+        assert.strictEqual(readFileSync(tracker, 'utf8'), text);
+
+        rmSync(filler);
+        const appender = await TrackerAppender.open({ file: tracker, regName: 'ABC Ltd' });
+        await appender.close();
+        assert.strictEqual(readFileSync(tracker, 'utf8'), whole);
+        const side = readdirSync(disk).filter((name) => name.includes('.damaged-'));
+        assert.strictEqual(readFileSync(path.join(disk, side[0]), 'utf8'), cut);
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    },
+  );
 
   it('repairs a UTF-8 file whose element names are not ASCII, and ends it with its own root', async () => {
     const good =
