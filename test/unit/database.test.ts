@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import {
   TrackingDatabase,
   UnusableDatabaseError,
 } from '../../src/store/database';
+import { canMountDisk, onSmallDisk } from './scratchFolder';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
@@ -168,15 +168,10 @@ describe('TrackingDatabase', () => {
     reopened.close();
   });
 
-  // Needs a small file system of its own: mounting one takes root on Linux (as in CI).
-  const canMount = process.platform === 'linux' && process.getuid?.() === 0;
-  (canMount ? it : it.skip)(
-    'keeps the old file whole when the disk fills up during a save',
-    async () => {
-      const disk = path.join(folder, 'disk');
-      mkdirSync(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-      try {
+  (canMountDisk ? it : it.skip)(
+    'keeps the old file whole when the disk fills up during a save (needs root)',
+    () =>
+      onSmallDisk('1m', async (disk) => {
         const file = path.join(disk, 'tracking.sqlite');
         const database = await TrackingDatabase.open(file, wasmPath);
         const addContacts = (from: number, count: number) => {
@@ -197,10 +192,7 @@ describe('TrackingDatabase', () => {
         assert.deepEqual(readFileSync(file), saved, 'the saved file is unchanged');
         assert.deepEqual(readdirSync(disk), ['tracking.sqlite'], 'no temporary file is left');
         database.close();
-      } finally {
-        execFileSync('umount', [disk]);
-      }
-    },
+      }),
   );
 
   it('runs exclusive work one after another, even when earlier work fails', async () => {

@@ -1,8 +1,6 @@
 import * as assert from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -20,6 +18,7 @@ import {
 } from '../../src/server/trackerAppender';
 import { formatClick, formatTrackerFile, type ClickFields } from '../../src/tracker/trackerWriter';
 import { decodeTrackerFile, parseTrackerFile } from './serverTestSupport';
+import { canMountDisk, onSmallDisk } from './scratchFolder';
 
 function click(n: number, extra: Partial<ClickFields> = {}): ClickFields {
   return {
@@ -349,15 +348,10 @@ describe('tracker appender', () => {
     assert.deepStrictEqual(readFileSync(path.join(folder, sideFiles()[0])), Buffer.alloc(100));
   });
 
-  // Needs a small file system of its own: mounting one takes root on Linux (as in CI).
-  const canMount = process.platform === 'linux' && process.getuid?.() === 0;
-  (canMount ? it : it.skip)(
-    'leaves no side file and no change when a full disk stops a repair, and repairs later',
-    async () => {
-      const disk = path.join(folder, 'disk');
-      mkdirSync(disk);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', disk]);
-      try {
+  (canMountDisk ? it : it.skip)(
+    'leaves no side file and no change when a full disk stops a repair, and repairs later (needs root)',
+    () =>
+      onSmallDisk('512k', async (disk) => {
         const tracker = path.join(disk, trackerFileName('ABC Ltd'));
         const whole = formatTrackerFile('ABC Ltd', [click(1)]);
         const cut = `  <Click><EmailTemplate>${'x'.repeat(200_000)}`;
@@ -376,10 +370,7 @@ describe('tracker appender', () => {
         assert.strictEqual(readFileSync(tracker, 'utf8'), whole);
         const side = readdirSync(disk).filter((name) => name.includes('.damaged-'));
         assert.strictEqual(readFileSync(path.join(disk, side[0]), 'utf8'), cut);
-      } finally {
-        execFileSync('umount', [disk]);
-      }
-    },
+      }),
   );
 
   it('repairs a UTF-8 file whose element names are not ASCII, and ends it with its own root', async () => {
