@@ -273,15 +273,30 @@ export function decodeTracker(
     return { ok: false, problem: decoder, encoding: sniffed.encoding };
   }
   const body = bytes.subarray(sniffed.bomLength);
+  let text: string;
   try {
     // Streaming mode on purpose: Node 20's one-shot decode reads windows-1252 as latin1
     // (0x80-0x9F such as the euro sign come out as control characters); streaming does not.
-    const text = decoder.decode(body, { stream: true }) + decoder.decode();
-    return { ok: true, text, encoding: decoder.encoding, bomLength: sniffed.bomLength };
+    text = decoder.decode(body, { stream: true });
   } catch {
     const at = decoder.encoding === 'utf-8' ? firstInvalidUtf8(body) : body.length - 1;
     const problem = locateByte(body, 0, Math.max(0, at), options.firstLine ?? 1);
     return { ok: false, problem, encoding: decoder.encoding };
+  }
+  text += endOfText(decoder);
+  return { ok: true, text, encoding: decoder.encoding, bomLength: sniffed.bomLength };
+}
+
+/**
+ * What the decoder still holds at the end of the file. Bytes of a character that the end cuts
+ * in two (a crash mid-write) are dropped: the text then ends cut off, which the scanner reports
+ * with the entry it cuts, and the complete entries before it are kept.
+ */
+function endOfText(decoder: TextDecoder): string {
+  try {
+    return decoder.decode();
+  } catch {
+    return '';
   }
 }
 
@@ -408,20 +423,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   }
 
   if (!scanner.refused) {
-    let text: string;
-    try {
-      text = decoder.decode();
-    } catch {
-      const problem = await locateBadByte(
-        handle,
-        decoder.encoding,
-        startOffset,
-        position - 1,
-        new Uint8Array(0),
-        firstLine,
-      );
-      return refusedResult(problem, decoder.encoding, firstLine);
-    }
+    const text = endOfText(decoder);
     scanner.push(text, true);
   }
   const result = builder.result(

@@ -653,6 +653,41 @@ describe('trackerReader: zero bytes left by a crash', () => {
   });
 });
 
+describe('trackerReader: a file cut inside a character', () => {
+  const entries = formatClick(click()) + formatClick(click({ contactId: '2' }));
+  const text = `<Tracker>\n${entries}  <Click>\n    <LinkName>Café`;
+  const cases: [string, Buffer][] = [
+    // The last byte of 'é' (C3 A9) is missing.
+    ['UTF-8', Buffer.from(text, 'utf8').subarray(0, -1)],
+    // An odd last byte.
+    ['UTF-16 LE', Buffer.concat([Buffer.from('\uFEFF' + text, 'utf16le'), Buffer.from([0x41])])],
+    // A high surrogate with no low one after it.
+    ['UTF-16 BE', Buffer.from('\uFEFF' + text + '\uD83D', 'utf16le').swap16()],
+  ];
+  for (const [encoding, bytes] of cases) {
+    it(`${encoding}: the complete entries are read and the cut entry reported`, async () => {
+      const result = readTracker(bytes, { dateOrder: 'dmy' });
+      assert.equal(result.refused, undefined, result.refused?.message);
+      assert.deepEqual(
+        result.entries.map((e) => e.contactId),
+        ['1042', '2'],
+      );
+      assert.equal(result.problems.length, 1);
+      assert.equal(result.problems[0].severity, 'warning');
+      assert.ok(result.problems[0].message.includes('cut off'), result.problems[0].message);
+      const path = join(tmp, 'cut-in-character.xml');
+      writeFileSync(path, bytes);
+      for (const chunkSize of [1, 7, 4096]) {
+        assert.deepEqual(
+          withoutBatches(await readStreamed(path, { dateOrder: 'dmy', chunkSize })),
+          result,
+          `chunks of ${chunkSize}`,
+        );
+      }
+    });
+  }
+});
+
 describe('trackerReader: line breaks', () => {
   it('counts CR LF and a lone CR as one line break each, whatever the chunk edges', async () => {
     const lf = formatTrackerFile('X', [
