@@ -604,6 +604,18 @@ describe('trackerReader: never laxer than fast-xml-parser (property)', () => {
   });
 });
 
+/** The two complete entries of a crashed file were read, and its end reported as a warning. */
+function assertCutOffEnd(result: ReadResult, message: string): void {
+  assert.equal(result.refused, undefined, result.refused?.message);
+  assert.deepEqual(
+    result.entries.map((e) => e.contactId),
+    ['1042', '2'],
+  );
+  assert.equal(result.problems.length, 1);
+  assert.equal(result.problems[0].severity, 'warning');
+  assert.ok(result.problems[0].message.includes(message), result.problems[0].message);
+}
+
 describe('trackerReader: zero bytes left by a crash', () => {
   const entries = formatClick(click()) + formatClick(click({ contactId: '2' }));
   const cases: [string, string, number, string][] = [
@@ -629,15 +641,8 @@ describe('trackerReader: zero bytes left by a crash', () => {
   for (const [title, text, line, message] of cases) {
     it(`${title}: the complete entries are read, the rest reported with its line`, async () => {
       const result = readBytes(text);
-      assert.equal(result.refused, undefined, result.refused?.message);
-      assert.deepEqual(
-        result.entries.map((e) => e.contactId),
-        ['1042', '2'],
-      );
-      assert.equal(result.problems.length, 1);
-      assert.equal(result.problems[0].severity, 'warning');
+      assertCutOffEnd(result, message);
       assert.equal(result.problems[0].line, line);
-      assert.ok(result.problems[0].message.includes(message), result.problems[0].message);
       const path = join(tmp, 'zeros.xml');
       writeFileSync(path, text);
       assert.deepEqual(
@@ -667,14 +672,7 @@ describe('trackerReader: a file cut inside a character', () => {
   for (const [encoding, bytes] of cases) {
     it(`${encoding}: the complete entries are read and the cut entry reported`, async () => {
       const result = readTracker(bytes, { dateOrder: 'dmy' });
-      assert.equal(result.refused, undefined, result.refused?.message);
-      assert.deepEqual(
-        result.entries.map((e) => e.contactId),
-        ['1042', '2'],
-      );
-      assert.equal(result.problems.length, 1);
-      assert.equal(result.problems[0].severity, 'warning');
-      assert.ok(result.problems[0].message.includes('cut off'), result.problems[0].message);
+      assertCutOffEnd(result, 'cut off');
       const path = join(tmp, 'cut-in-character.xml');
       writeFileSync(path, bytes);
       for (const chunkSize of [1, 7, 4096]) {
