@@ -66,7 +66,9 @@ interface StartPoint {
 const HASH_CHUNK = 4 << 20;
 
 // The primary key of clicks is the dedup key, so the database itself skips duplicates.
-const INSERT_CLICKS = `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) VALUES `;
+const INSERT_CLICKS =
+  `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) ` +
+  'VALUES ';
 /** Values bound per click: the dedup key's, then the link name. */
 const VALUES_PER_CLICK = DEDUP_KEY_COLUMNS.length + 1;
 /** sql.js costs about as much per statement run as per value bound: insert many per run. */

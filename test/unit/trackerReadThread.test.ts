@@ -8,7 +8,11 @@ import {
   readTrackerFileInThread,
   unpackTrackerEntries,
 } from '../../src/tracker/trackerReadThread';
-import { readTrackerFile } from '../../src/tracker/trackerReader';
+import {
+  readTrackerFile,
+  type ReadFileOptions,
+  type ReadResult,
+} from '../../src/tracker/trackerReader';
 import { type ClickFields, formatTrackerFile } from '../../src/tracker/trackerWriter';
 import { readerWorkerScript } from './readerWorkerBundle';
 
@@ -18,8 +22,23 @@ function click(i: number): ClickFields {
     contactId: String(1000 + i),
     linkName: i % 5 === 0 ? '' : 'Book a review',
     date: '2026-03-14',
-    time: `${String(Math.floor(i / 3600) % 24).padStart(2, '0')}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`,
+    time: [Math.floor(i / 3600) % 24, Math.floor(i / 60) % 60, i % 60]
+      .map((n) => String(n).padStart(2, '0'))
+      .join(':'),
   };
+}
+
+/** Reads `path` in the bundled reading thread, however small it is. */
+function readInThread(
+  path: string,
+  options: Pick<ReadFileOptions, 'onEntries' | 'onProgress' | 'signal'>,
+): Promise<ReadResult> {
+  return readTrackerFileInThread(path, {
+    dateOrder: 'dmy',
+    workerScript: readerWorkerScript(),
+    inlineBelow: 0,
+    ...options,
+  });
 }
 
 describe('reading a tracker file in a worker thread', () => {
@@ -72,10 +91,7 @@ describe('reading a tracker file in a worker thread', () => {
     const batches: number[] = [];
     const entries: TrackerEntry[] = [];
     let lastProgress = 0;
-    const result = await readTrackerFileInThread(file, {
-      dateOrder: 'dmy',
-      workerScript: readerWorkerScript(),
-      inlineBelow: 0,
+    const result = await readInThread(file, {
       onEntries(batch) {
         batches.push(batch.length);
         entries.push(...batch);
@@ -95,10 +111,7 @@ describe('reading a tracker file in a worker thread', () => {
   it('ends the read with the error of a consumer that throws, and stops the thread', async () => {
     let calls = 0;
     await assert.rejects(
-      readTrackerFileInThread(file, {
-        dateOrder: 'dmy',
-        workerScript: readerWorkerScript(),
-        inlineBelow: 0,
+      readInThread(file, {
         onEntries() {
           calls++;
           throw new Error('database or disk is full');
@@ -112,10 +125,7 @@ describe('reading a tracker file in a worker thread', () => {
   it('ends the read with the rejection of a consumer that returns a promise', async () => {
     let calls = 0;
     await assert.rejects(
-      readTrackerFileInThread(file, {
-        dateOrder: 'dmy',
-        workerScript: readerWorkerScript(),
-        inlineBelow: 0,
+      readInThread(file, {
         async onEntries() {
           calls++;
           await new Promise((resolve) => setTimeout(resolve, 5));
@@ -131,10 +141,7 @@ describe('reading a tracker file in a worker thread', () => {
     const abort = new AbortController();
     const reason = new Error('cancelled by the user');
     await assert.rejects(
-      readTrackerFileInThread(file, {
-        dateOrder: 'dmy',
-        workerScript: readerWorkerScript(),
-        inlineBelow: 0,
+      readInThread(file, {
         signal: abort.signal,
         onEntries: () => abort.abort(reason),
       }),
@@ -149,10 +156,7 @@ describe('reading a tracker file in a worker thread', () => {
       (error: Error) => error.message,
     );
     await assert.rejects(
-      readTrackerFileInThread(folder, {
-        dateOrder: 'dmy',
-        workerScript: readerWorkerScript(),
-        inlineBelow: 0,
+      readInThread(folder, {
         onEntries() {},
       }),
       (error: Error) => error.message === inline,

@@ -567,6 +567,19 @@ describe('trackerReader: odd files', () => {
   });
 });
 
+/** `text` with each edit applied in turn: `remove` characters at `at` replaced by `insert`. */
+function applyEdits(
+  text: string,
+  changes: readonly { at: number; remove: number; insert: string }[],
+): string {
+  let edited = text;
+  for (const { at, remove, insert } of changes) {
+    const k = Math.min(at, edited.length);
+    edited = edited.slice(0, k) + insert + edited.slice(k + remove);
+  }
+  return edited;
+}
+
 describe('trackerReader: never laxer than fast-xml-parser (property)', () => {
   const base = formatTrackerFile('ABC Ltd', [
     click(),
@@ -584,11 +597,7 @@ describe('trackerReader: never laxer than fast-xml-parser (property)', () => {
   it('a mutated document read with no problems is well-formed to fast-xml-parser too', () => {
     fc.assert(
       fc.property(edits, (changes) => {
-        let text = base;
-        for (const { at, remove, insert } of changes) {
-          const k = Math.min(at, text.length);
-          text = text.slice(0, k) + insert + text.slice(k + remove);
-        }
+        const text = applyEdits(base, changes);
         const result = readBytes(text);
         const other = XMLValidator.validate(text);
         if (result.refused || result.problems.some((p) => p.severity === 'warning')) {
@@ -742,11 +751,7 @@ describe('trackerReader: as strict as a conformant XML parser, no stricter (prop
   it('accepts a mutated document without problems exactly when saxes finds it well-formed', () => {
     fc.assert(
       fc.property(edits, (changes) => {
-        let text = base;
-        for (const { at, remove, insert } of changes) {
-          const k = Math.min(at, text.length);
-          text = text.slice(0, k) + insert + text.slice(k + remove);
-        }
+        const text = applyEdits(base, changes);
         const result = readBytes(text);
         if (result.refused?.message.includes('is not supported')) {
           return; // the declared encoding: saxes reads text, it does not decode bytes
