@@ -1,6 +1,6 @@
 // The durable appender: batches clicks into one write and one flush, under a lock file, and
 // repairs a file whose end was cut off by a crash.
-import { constants as fsConstants, fstatSync, statSync } from 'node:fs';
+import { constants as fsConstants, statSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { SaxesParser } from 'saxes';
@@ -157,15 +157,16 @@ export class TrackerAppender {
   }
 
   /**
-   * Whether the path still names the open file. A file renamed over it (an edit saved
-   * atomically, a trim by `sed -i`) or a removed one would take clicks nobody ever sees.
+   * The size of the open file when the path still names it, else undefined. A file renamed
+   * over it (an edit saved atomically, a trim by `sed -i`) or a removed one would take clicks
+   * nobody ever sees.
    */
-  private pathStillOpen(): boolean {
+  private sizeAtPath(): number | undefined {
     try {
-      const { dev, ino } = statSync(this.options.file);
-      return `${dev}:${ino}` === this.identity;
+      const { dev, ino, size } = statSync(this.options.file);
+      return `${dev}:${ino}` === this.identity ? size : undefined;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -293,13 +294,14 @@ export class TrackerAppender {
    * the caller holds the lock. The event loop keeps reading requests meanwhile.
    */
   private async writeBatch(clicks: ClickFields[]): Promise<void> {
-    // Cheap enough for every batch: another file at the path is opened instead, and a file
-    // that was edited in place is looked at again.
-    if (!this.pathStillOpen()) {
+    // One stat of the path, cheap enough for every batch: another file at the path is opened
+    // instead, and a file that was edited in place is looked at again.
+    const sizeNow = this.sizeAtPath();
+    if (sizeNow === undefined) {
       this.options.log?.(`${this.options.file}: the file was replaced or removed; reopening it`);
       await this.handle.close().catch(() => undefined);
       await this.attach();
-    } else if (fstatSync(this.handle.fd).size !== this.expectedSize) {
+    } else if (sizeNow !== this.expectedSize) {
       await this.locateEnd(false);
     }
     const endTag = `${rootEndTagOf(this.rootName)}\n`;
