@@ -76,8 +76,9 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
   let stamp = { date: '', time: '' };
   const arrivalStamp = () => {
     const now = Date.now();
-    if (Math.floor(now / 1000) !== stampSecond) {
-      stampSecond = Math.floor(now / 1000);
+    const second = Math.floor(now / 1000);
+    if (second !== stampSecond) {
+      stampSecond = second;
       stamp = clickTimestamp(new Date(now), utc);
     }
     return stamp;
