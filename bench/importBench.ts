@@ -163,8 +163,10 @@ async function cliImport(xml: string, db: string): Promise<Run & { added: number
 
 async function sqliteImport(csv: string, db: string): Promise<Run> {
   await rm(db, { force: true });
-  // The same schema the extension uses, so the unique key and the index are the same.
-  const script = `${migrations.join('\n')}\n.import --csv '${csv}' clicks\n`;
+  // The clicks table keyed by contact, template, date and time as text (schema 2). Schema 3
+  // stores the same key compactly behind a view, which .import could only fill through the
+  // view's trigger, one row at a time: the text table is the fair baseline.
+  const script = `${migrations.slice(0, 2).join('\n')}\n.import --csv '${csv}' clicks\n`;
   return measure('sqlite3', [db], script);
 }
 

@@ -39,13 +39,13 @@ function generate(database: TrackingDatabase): void {
     INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
       VALUES (1, 'generated', '', ${clicks}, 0, 0);
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${others - 1})
-    INSERT INTO clicks SELECT 'C' || (i % ${CONTACTS}), 'Template ' || (i % 37),
+    INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) SELECT 'C' || (i % ${CONTACTS}), 'Template ' || (i % 37),
       date('2026-01-01', '+' || (i % 300) || ' days'),
       printf('%02d:%02d:%02d', (i / 3600) % 24, (i / 60) % 60, i % 60), 'Link ' || (i % 5), 1
     FROM n;
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n
       WHERE i < ${BIG_CONTACT_CLICKS - 1})
-    INSERT INTO clicks SELECT 'C42', 'Big Template ' || (i % 37),
+    INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) SELECT 'C42', 'Big Template ' || (i % 37),
       date('2025-01-01', '+' || (i % 700) || ' days'),
       printf('%02d:%02d:%02d', (i / 3600) % 24, (i / 60) % 60, i % 60), 'Link ' || (i % 5), 1
     FROM n;

@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, Statement } from 'sql.js';
-import { DEDUP_KEY_COLUMNS, dedupKeyValues } from '../tracker/dedupKey';
+import { STORED_KEY_COLUMNS, storedDate, storedTime } from '../tracker/dedupKey';
 import type { DateOrder, Problem, TrackerEntry } from '../tracker/trackerEntry';
 import { readTrackerFileInThread, type ThreadOptions } from '../tracker/trackerReadThread';
 import type { ReadResult } from '../tracker/trackerReader';
@@ -65,22 +65,30 @@ interface StartPoint {
 
 const HASH_CHUNK = 4 << 20;
 
-// The primary key of clicks is the dedup key, so the database itself skips duplicates.
+// The primary key of stored_clicks is the dedup key, so the database itself skips duplicates.
 const INSERT_CLICKS =
-  `INSERT OR IGNORE INTO clicks (${DEDUP_KEY_COLUMNS.join(', ')}, link_name, import_id) ` +
+  `INSERT OR IGNORE INTO stored_clicks (${STORED_KEY_COLUMNS.join(', ')}, link_id, import_id) ` +
   'VALUES ';
-/** Values bound per click: the dedup key's, then the link name. */
-const VALUES_PER_CLICK = DEDUP_KEY_COLUMNS.length + 1;
+/** Values bound per click: the key's, then the link name's id. */
+const VALUES_PER_CLICK = STORED_KEY_COLUMNS.length + 1;
 /** sql.js costs about as much per statement run as per value bound: insert many per run. */
 const CLICKS_PER_INSERT = 64;
 
-/** Inserts the clicks of one import, CLICKS_PER_INSERT at a time. */
+/**
+ * Inserts the clicks of one import, CLICKS_PER_INSERT at a time, as stored_clicks rows: the
+ * template and the link name become ids in the names table (added there when new).
+ */
 class ClickInserter {
   private readonly many: Statement;
   private readonly one: Statement;
-  private values: string[] = [];
+  private readonly addName: Statement;
+  private readonly nameIds = new Map<string, number>();
+  private nextNameId = 1;
+  private values: (string | number)[] = [];
   /** Clicks handed to add(), new or not. */
   count = 0;
+  /** Rows added to names, which total_changes() counts along with the clicks. */
+  namesAdded = 0;
 
   constructor(db: Database, importId: number) {
     if (!Number.isSafeInteger(importId)) {
@@ -90,10 +98,22 @@ class ClickInserter {
     const row = `(${Array(VALUES_PER_CLICK).fill('?').join(', ')}, ${importId})`;
     this.many = db.prepare(INSERT_CLICKS + Array(CLICKS_PER_INSERT).fill(row).join(', '));
     this.one = db.prepare(INSERT_CLICKS + row);
+    this.addName = db.prepare('INSERT INTO names (id, text) VALUES (?, ?)');
+    // Templates and link names are few: hold them all rather than look each one up.
+    for (const [id, text] of db.exec('SELECT id, text FROM names')[0]?.values ?? []) {
+      this.nameIds.set(String(text), Number(id));
+      this.nextNameId = Math.max(this.nextNameId, Number(id) + 1);
+    }
   }
 
   add(entry: TrackerEntry): void {
-    this.values.push(...dedupKeyValues(entry), entry.linkName);
+    this.values.push(
+      entry.contactId,
+      this.nameId(entry.template),
+      storedDate(entry.date),
+      storedTime(entry.time),
+      this.nameId(entry.linkName),
+    );
     this.count++;
     if (this.values.length === CLICKS_PER_INSERT * VALUES_PER_CLICK) {
       this.many.run(this.values);
@@ -112,6 +132,18 @@ class ClickInserter {
   free(): void {
     this.many.free();
     this.one.free();
+    this.addName.free();
+  }
+
+  private nameId(text: string): number {
+    let id = this.nameIds.get(text);
+    if (id === undefined) {
+      id = this.nextNameId++;
+      this.addName.run([id, text]);
+      this.nameIds.set(text, id);
+      this.namesAdded++;
+    }
+    return id;
   }
 }
 
@@ -168,7 +200,7 @@ async function importExclusively(
     options.signal?.throwIfAborted();
 
     const result: ImportResult = {
-      added: totalChanges(db) - before,
+      added: totalChanges(db) - before - inserter.namesAdded,
       duplicates: 0,
       invalid: read.invalid,
       problems: read.problems,

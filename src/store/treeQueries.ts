@@ -48,15 +48,16 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
 
 /**
  * Every contact that has clicks, sorted by name. The distinct IDs are read by jumping along the
- * clicks primary key (one seek per contact) instead of scanning every click.
+ * clicks primary key (one seek per contact) instead of scanning every click. (These two
+ * queries read stored_clicks, not the view: they need no template or link name.)
  */
 export function contactsWithClicks(database: TrackingDatabase): ContactListing[] {
   const rows = all(
     database.db,
     `WITH RECURSIVE ids(id) AS (
-       SELECT (SELECT min(contact_id) FROM clicks)
+       SELECT (SELECT min(contact_id) FROM stored_clicks)
        UNION ALL
-       SELECT (SELECT min(contact_id) FROM clicks WHERE contact_id > ids.id) FROM ids
+       SELECT (SELECT min(contact_id) FROM stored_clicks WHERE contact_id > ids.id) FROM ids
        WHERE ids.id IS NOT NULL
      )
      SELECT ids.id, c.name, c.email, c.client
@@ -94,10 +95,10 @@ export function clientsOf(contacts: readonly ContactListing[]): ClientListing[] 
     );
 }
 
-/** Click counts for a page of contacts: one primary-key range count each. */
+/** Click counts for a page of contacts: one primary-key range count each (no names needed). */
 export function clickCounts(database: TrackingDatabase, contactIds: readonly string[]) {
   const counts = new Map<string, number>();
-  const statement = database.db.prepare('SELECT count(*) FROM clicks WHERE contact_id = ?');
+  const statement = database.db.prepare('SELECT count(*) FROM stored_clicks WHERE contact_id = ?');
   try {
     for (const contactId of contactIds) {
       statement.bind([contactId]);
@@ -121,7 +122,7 @@ export function trackedEmailsOfContact(
   const rows = all(
     database.db,
     `SELECT template, date, time, link_name FROM clicks WHERE contact_id = ?
-     ORDER BY date DESC, time DESC, template LIMIT ? OFFSET ?`,
+     ORDER BY date_number DESC, time_number DESC, template LIMIT ? OFFSET ?`,
     [contactId, limit, offset],
   );
   return rows.map(([template, date, time, linkName]) => ({
@@ -156,7 +157,7 @@ export interface TrackedEmailRow extends TrackedEmail {
 
 const SORT_COLUMNS: Record<TrackedEmailsColumn, string> = {
   template: 'k.template',
-  date: 'k.date || k.time',
+  date: 'k.date_number * 1000000 + k.time_number',
   link: 'k.link_name',
   email: "coalesce(c.email, '')",
 };
@@ -205,7 +206,8 @@ export function trackedEmailsTable(
   const rows = all(
     database.db,
     `${select} WHERE ${sql}
-     ORDER BY ${SORT_COLUMNS[query.sort]} ${direction}, k.date DESC, k.time DESC, k.template
+     ORDER BY ${SORT_COLUMNS[query.sort]} ${direction}, k.date_number DESC, k.time_number DESC,
+       k.template
      LIMIT ? OFFSET ?`,
     [...params, query.limit, query.offset],
   );

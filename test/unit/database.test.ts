@@ -9,6 +9,8 @@ import {
   TrackingDatabase,
   UnusableDatabaseError,
 } from '../../src/store/database';
+import { listClicks } from '../../src/store/clickQueries';
+import { migrations } from '../../src/store/schema';
 import { canMountDisk, onSmallDisk } from './scratchFolder';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
@@ -131,9 +133,63 @@ describe('TrackingDatabase', () => {
     const tables = database.db
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]
       .values.flat();
-    assert.deepEqual(tables, ['clicks', 'contacts', 'imports', 'unrelated']);
+    assert.deepEqual(tables, ['contacts', 'imports', 'names', 'stored_clicks', 'unrelated']);
     const dateIndex = database.db.exec("SELECT 1 FROM sqlite_master WHERE name = 'clicks_by_date'");
     assert.equal(dateIndex.length, 0, 'migration 2 dropped the date index');
+    database.close();
+  });
+
+  it('migrates the clicks of a version 2 database to the compact form, keeping every value', async () => {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const old = new SQL.Database();
+    old.exec(migrations.slice(0, 2).join(';'));
+    old.exec(`PRAGMA user_version = 2;
+      INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
+        VALUES (7, 'Tracker_ABC Ltd.xml', '2026-03-15T10:00:00Z', 3, 0, 0);
+      INSERT INTO clicks VALUES
+        ('1042', 'Spring Newsletter', '2026-03-14', '09:26:53', 'Book a review', 7),
+        ('1042', 'Welcome', '2026-12-31', '23:59:59', 'Spring Newsletter', 7),
+        ('C-7', 'Spring Newsletter', '2027-01-01', '00:00:00', 'Résumé ✓', 7);`);
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, old.export());
+    old.close();
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.equal(database.renamedAside, undefined);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    assert.deepEqual(listClicks(database.db), [
+      {
+        contactId: '1042',
+        template: 'Spring Newsletter',
+        linkName: 'Book a review',
+        date: '2026-03-14',
+        time: '09:26:53',
+      },
+      {
+        contactId: '1042',
+        template: 'Welcome',
+        linkName: 'Spring Newsletter',
+        date: '2026-12-31',
+        time: '23:59:59',
+      },
+      {
+        contactId: 'C-7',
+        template: 'Spring Newsletter',
+        linkName: 'Résumé ✓',
+        date: '2027-01-01',
+        time: '00:00:00',
+      },
+    ]);
+    // A text used as a template and as a link name is stored once.
+    assert.equal(database.db.exec('SELECT count(*) FROM names')[0].values[0][0], 4);
+    assert.deepEqual(
+      database.db.exec('SELECT date, time, import_id FROM stored_clicks ORDER BY date')[0].values,
+      [
+        [20260314, 92653, 7],
+        [20261231, 235959, 7],
+        [20270101, 0, 7],
+      ],
+    );
     database.close();
   });
 

@@ -114,6 +114,24 @@ for (const mode of ['inline', 'reading thread'] as const) {
       assert.deepEqual([...linkNames], ['Book a review']);
     });
 
+    it('stores a click as the clicks view does: one inserted by SQL is a duplicate on import', async () => {
+      database.db.exec(`
+        INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
+          VALUES (99, 'by hand', '', 1, 0, 0);
+        INSERT INTO clicks (contact_id, template, date, time, link_name, import_id)
+          VALUES ('1003', 'Spring Newsletter', '2026-03-14', '00:00:03', 'typed in', 99);`);
+      const result = await importFile(tracker('Tracker_ABC Ltd.xml', clicks(0, 5)));
+      assert.equal(result.added, 4);
+      assert.equal(result.duplicates, 1);
+      // Names the import met are not counted as clicks, and each text is stored once.
+      assert.deepEqual(database.db.exec('SELECT text FROM names ORDER BY id')[0].values.flat(), [
+        'Spring Newsletter',
+        'typed in',
+        'Book a review',
+      ]);
+      assert.equal(listClicks(database.db, { contactId: '1003' })[0].linkName, 'typed in');
+    });
+
     it('adds nothing when the same clicks are imported again', async () => {
       const first = tracker('Tracker_A.xml', clicks(0, 8));
       await importFile(first);

@@ -194,12 +194,12 @@ describe('tree queries with 20,000 contacts and 210,000 clicks', function () {
       INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
         VALUES (1, 'generated', '', 0, 0, 0);
       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 199999)
-      INSERT INTO clicks SELECT 'C' || (i % 20000), 'Template ' || (i % 37),
+      INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) SELECT 'C' || (i % 20000), 'Template ' || (i % 37),
         date('2026-01-01', '+' || (i % 300) || ' days'),
         printf('%02d:%02d:%02d', (i / 3600) % 24, (i / 60) % 60, i % 60), 'Link ' || (i % 5), 1
       FROM n;
       WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
-      INSERT INTO clicks SELECT 'BIG', 'Template ' || (i % 37),
+      INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) SELECT 'BIG', 'Template ' || (i % 37),
         date('2026-01-01', '+' || (i % 300) || ' days'),
         printf('%02d:%02d:%02d', (i / 3600) % 24, (i / 60) % 60, i % 60), 'Link ' || (i % 5), 1
       FROM n;
