@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   const largest = Math.max(...sizes);
   const big = first.get(largest)!;
   const ratio = (a: Run, b: Run) =>
-    `${(a.seconds / b.seconds).toFixed(2)} wall, ${(a.cpuSeconds / b.cpuSeconds).toFixed(2)} CPU`;
+    `${(a.seconds / b.seconds).toFixed(3)} wall, ${(a.cpuSeconds / b.cpuSeconds).toFixed(3)} CPU`;
   console.log('');
   if (native) {
     console.log(`import ${largest} / sqlite3 (target <= 2):      ${ratio(big, native)}`);

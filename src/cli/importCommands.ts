@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { listClicks } from '../store/clickQueries';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
+import { PrefixHasher } from '../store/prefixHash';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
 import { EXIT_REFUSED, openDatabase, readerWorkerPath, usageExit } from './cliSupport';
 
@@ -47,7 +48,13 @@ export function registerImportCommands(program: Command): void {
 }
 
 async function runImport(trackerFile: string, flags: ImportFlags): Promise<void> {
-  const database = await openDatabase(flags.db);
+  // The file is hashed while the database loads (see prefixHash.ts). A file that cannot be
+  // opened is left for the import to report.
+  const prefixHasher = await PrefixHasher.start(trackerFile).catch(() => undefined);
+  const database = await openDatabase(flags.db).catch(async (error: unknown) => {
+    await prefixHasher?.close();
+    throw error;
+  });
   let result: ImportResult | undefined;
   let failure: Problem | undefined;
   try {
@@ -55,6 +62,7 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
       dateOrder: flags.dateOrder,
       onProgress: process.stderr.isTTY ? progressPrinter(trackerFile) : undefined,
       reader: { workerScript: readerWorkerPath() },
+      prefixHasher,
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -79,21 +79,8 @@ export class TrackingDatabase {
     wasmPath: string,
     options: OpenOptions = {},
   ): Promise<TrackingDatabase> {
-    const SQL = await loadSqlJs(wasmPath);
-    if (!options.readOnly) {
-      await mkdir(path.dirname(file), { recursive: true });
-    }
-    // A folder or a device (/dev/full reads without end) is never read, moved or replaced.
-    const info = await stat(file).catch(() => undefined);
-    if (info && !info.isFile()) {
-      throw new UnusableDatabaseError(file, 'it is not a regular file');
-    }
-    const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        return undefined;
-      }
-      throw error;
-    });
+    // sql.js compiles its WebAssembly while the file is read.
+    const [SQL, bytes] = await Promise.all([loadSqlJs(wasmPath), readDatabaseFile(file, options)]);
 
     if (bytes && bytes.length > 0) {
       const db = new SQL.Database(bytes);
@@ -216,6 +203,25 @@ async function replaceFile(file: string, bytes: Uint8Array): Promise<void> {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** The database file's bytes, or undefined when there is none yet (its folder is then made). */
+async function readDatabaseFile(file: string, options: OpenOptions): Promise<Buffer | undefined> {
+  if (!options.readOnly) {
+    await mkdir(path.dirname(file), { recursive: true });
+  }
+  // A folder or a device (/dev/full reads without end) is never read, moved or replaced.
+  const missing = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      return undefined;
+    }
+    throw error;
+  };
+  const info = await stat(file).catch(missing);
+  if (info && !info.isFile()) {
+    throw new UnusableDatabaseError(file, 'it is not a regular file');
+  }
+  return info && readFile(file).catch(missing);
 }
 
 function readUserVersion(db: Database): number {

@@ -1,14 +1,14 @@
 // Imports a tracker file into the database: one transaction, de-duplicated by the clicks key,
 // incremental when the file only grew since the last import of the same path.
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, Statement } from 'sql.js';
-import xxhash, { type XXHash } from 'xxhash-wasm';
 import { STORED_KEY_COLUMNS, storedDate, storedTime } from '../tracker/dedupKey';
 import type { DateOrder, Problem, TrackerEntry } from '../tracker/trackerEntry';
 import { readTrackerFileInThread, type ThreadOptions } from '../tracker/trackerReadThread';
 import type { ReadResult } from '../tracker/trackerReader';
 import type { TrackingDatabase } from './database';
+import { PrefixHasher, type PrefixHasherOptions } from './prefixHash';
 
 export interface ImportOptions {
   dateOrder: DateOrder;
@@ -20,6 +20,13 @@ export interface ImportOptions {
    * file is read in it while this thread inserts; without it, on this thread.
    */
   reader?: ThreadOptions;
+  /**
+   * The hashing of the file, when the caller started it early (the command line starts it before
+   * it opens the database). The import closes it. Without it the import starts one.
+   */
+  prefixHasher?: PrefixHasher;
+  /** How the import hashes the file when it starts the hashing itself. */
+  hashing?: PrefixHasherOptions;
 }
 
 export interface ImportResult {
@@ -56,34 +63,6 @@ interface ReadMark {
   /** fingerprint() of the bytes read. */
   prefixHash: string;
   encoding: string;
-}
-
-/** Where to start reading, and the hash of the bytes before that point (to extend). */
-interface StartPoint {
-  mark?: ReadMark;
-  prefixHash?: PrefixHash;
-}
-
-const HASH_CHUNK = 4 << 20;
-
-/**
- * The hash that fingerprints the part of a file an import read. It only has to notice an edit or
- * a replaced file, not resist an attacker, so it is XXH64 (xxhash-wasm): on the 198 MB prefix of
- * the million-click benchmark file, reading and hashing took 76 ms against 163 ms with SHA-256,
- * and every re-import hashes all of it.
- */
-type PrefixHash = XXHash<bigint>;
-
-let xxhashApi: ReturnType<typeof xxhash> | undefined;
-
-async function newPrefixHash(): Promise<PrefixHash> {
-  xxhashApi ??= xxhash();
-  return (await xxhashApi).create64();
-}
-
-/** What the imports table keeps: the algorithm, then the hash (digest() leaves it going). */
-function fingerprint(hash: PrefixHash): string {
-  return `xxh64:${hash.digest().toString(16).padStart(16, '0')}`;
 }
 
 // The primary key of stored_clicks is the dedup key, so the database itself skips duplicates.
@@ -186,11 +165,31 @@ async function importExclusively(
   filePath: string,
   options: ImportOptions,
 ): Promise<ImportResult> {
+  const hasher = options.prefixHasher ?? (await PrefixHasher.start(filePath, options.hashing));
+  try {
+    return await importHashed(database, filePath, options, hasher);
+  } catch (error) {
+    if (options.signal?.aborted && !(error instanceof ImportCancelledError)) {
+      throw new ImportCancelledError(path.basename(filePath));
+    }
+    throw error;
+  } finally {
+    await hasher.close();
+  }
+}
+
+async function importHashed(
+  database: TrackingDatabase,
+  filePath: string,
+  options: ImportOptions,
+  hasher: PrefixHasher,
+): Promise<ImportResult> {
   const db = database.db;
   const fileName = path.basename(filePath);
   const { size } = await stat(filePath);
-  const start = await findStartPoint(db, filePath, size, options.signal);
-  const startOffset = start.mark?.readBytes ?? 0;
+  const mark = await unchangedReadMark(db, filePath, size, hasher);
+  options.signal?.throwIfAborted();
+  const startOffset = mark?.readBytes ?? 0;
 
   db.exec('BEGIN');
   let inTransaction = true;
@@ -203,8 +202,8 @@ async function importExclusively(
       read = await readTrackerFileInThread(filePath, {
         ...options.reader,
         dateOrder: options.dateOrder,
-        encoding: start.mark?.encoding,
-        firstLine: start.mark?.readLines,
+        encoding: mark?.encoding,
+        firstLine: mark?.readLines,
         startOffset,
         signal: options.signal,
         onEntries(entries: TrackerEntry[]) {
@@ -226,7 +225,7 @@ async function importExclusively(
       invalid: read.invalid,
       problems: read.problems,
       refused: read.refused,
-      incremental: start.mark !== undefined,
+      incremental: mark !== undefined,
       fileName,
       filePath,
       encoding: read.encoding,
@@ -241,11 +240,10 @@ async function importExclusively(
     // completeBytes counts from the start of the file, also when only the tail was read.
     const advanced = read.completeBytes >= startOffset;
     const readBytes = advanced ? read.completeBytes : startOffset;
-    const prefixHash = await hashPrefix(filePath, start, readBytes, options.signal);
     recordImportEnd(db, importId, result, {
       readBytes,
-      readLines: advanced ? read.completeLines : (start.mark?.readLines ?? 1),
-      prefixHash,
+      readLines: advanced ? read.completeLines : (mark?.readLines ?? 1),
+      prefixHash: await hasher.digestAt(readBytes),
       encoding: read.encoding,
     });
     db.exec('COMMIT');
@@ -303,15 +301,15 @@ function recordImportEnd(db: Database, importId: number, result: ImportResult, m
 }
 
 /**
- * Decides whether only the tail needs reading: the last import of this path read `readBytes`
- * bytes, the file is at least that long and those bytes still hash the same.
+ * What the last import of this path remembers, when only the tail needs reading: the file is at
+ * least as long as the part that import read, and that part still has the same fingerprint.
  */
-async function findStartPoint(
+async function unchangedReadMark(
   db: Database,
   filePath: string,
   size: number,
-  signal: AbortSignal | undefined,
-): Promise<StartPoint> {
+  hasher: PrefixHasher,
+): Promise<ReadMark | undefined> {
   const statement = db.prepare(
     'SELECT read_bytes, read_lines, prefix_hash, encoding FROM imports ' +
       'WHERE file_path = ? AND read_bytes > 0 ORDER BY id DESC LIMIT 1',
@@ -332,68 +330,9 @@ async function findStartPoint(
     statement.free();
   }
   if (!mark || size < mark.readBytes) {
-    return {};
+    return undefined;
   }
-
-  const prefixHash = await hashBytes(filePath, 0, mark.readBytes, await newPrefixHash(), signal);
-  if (fingerprint(prefixHash) !== mark.prefixHash) {
-    return {};
-  }
-  return { mark, prefixHash };
-}
-
-/** The fingerprint of the file's first `length` bytes, extending the hash of a known prefix. */
-async function hashPrefix(
-  filePath: string,
-  start: StartPoint,
-  length: number,
-  signal: AbortSignal | undefined,
-): Promise<string> {
-  const from = start.mark?.readBytes ?? 0;
-  const hash = start.prefixHash ?? (await newPrefixHash());
-  return fingerprint(await hashBytes(filePath, from, length, hash, signal));
-}
-
-/** Feeds bytes [from, to) of the file into `hash`, streaming. */
-async function hashBytes(
-  filePath: string,
-  from: number,
-  to: number,
-  hash: PrefixHash,
-  signal: AbortSignal | undefined,
-): Promise<PrefixHash> {
-  if (to <= from) {
-    return hash;
-  }
-  // Two reused buffers, so that the next chunk is read while this one is hashed. (A stream would
-  // allocate, and page in, fresh memory for every chunk, which at 200 MB costs more than the
-  // hashing.)
-  const size = Math.min(HASH_CHUNK, to - from);
-  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-  const file = await open(filePath, 'r');
-  const readAt = async (position: number, buffer: Buffer) => {
-    const { bytesRead } = await file.read(buffer, 0, Math.min(size, to - position), position);
-    if (bytesRead === 0) {
-      throw new Error(`${filePath} became shorter while it was being read`);
-    }
-    return buffer.subarray(0, bytesRead);
-  };
-  let position = from;
-  let reading: Promise<Buffer> | undefined = readAt(position, buffers[0]);
-  try {
-    for (let turn = 1; reading; turn ^= 1) {
-      const chunk = await reading;
-      position += chunk.length;
-      reading = position < to ? readAt(position, buffers[turn]) : undefined;
-      signal?.throwIfAborted();
-      hash.update(chunk);
-    }
-  } finally {
-    // A read still going when hashing failed must end before the file is closed.
-    await reading?.catch(() => undefined);
-    await file.close();
-  }
-  return hash;
+  return (await hasher.digestAt(mark.readBytes)) === mark.prefixHash ? mark : undefined;
 }
 
 /**
