@@ -45,7 +45,7 @@ export const migrations: readonly string[] = [
   // copies and writes the whole file. The view clicks keeps the old columns for every query, and
   // its trigger lets plain SQL (tests, benchmarks, an admin's sqlite3) still insert clicks; the
   // importer writes stored_clicks directly (storedDate and storedTime in dedupKey.ts).
-  // The fingerprint of the part of a file read is now XXH64, not SHA-256 (see importer.ts): a
+  // The fingerprint of the part of a file read is now XXH64, not SHA-256 (see prefixHash.ts): a
   // file imported before is read in full once more, and de-duplication skips what it held.
   `
   ALTER TABLE imports RENAME COLUMN prefix_sha256 TO prefix_hash;
