@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { listClicks } from '../store/clickQueries';
+import type { TrackingDatabase } from '../store/database';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
 import { PrefixHasher } from '../store/prefixHash';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
@@ -51,13 +52,13 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   // The file is hashed while the database loads (see prefixHash.ts). A file that cannot be
   // opened is left for the import to report.
   const prefixHasher = await PrefixHasher.start(trackerFile).catch(() => undefined);
-  const database = await openDatabase(flags.db).catch(async (error: unknown) => {
-    await prefixHasher?.close();
-    throw error;
-  });
+  let database: TrackingDatabase | undefined;
   let result: ImportResult | undefined;
   let failure: Problem | undefined;
   try {
+    // Inside the try: a database that cannot be used is a refusal like any other, reported in
+    // the same form (one JSON object with --json).
+    database = await openDatabase(flags.db);
     result = await importTrackerFile(database, trackerFile, {
       dateOrder: flags.dateOrder,
       onProgress: process.stderr.isTTY ? progressPrinter(trackerFile) : undefined,
@@ -67,8 +68,11 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     failure = { line: 1, column: 1, severity: 'error', message: `cannot import: ${reason}` };
+    if (!database) {
+      await prefixHasher?.close();
+    }
   } finally {
-    database.close();
+    database?.close();
     if (process.stderr.isTTY) {
       process.stderr.write('\r\x1b[K');
     }

@@ -20,6 +20,14 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`link-tracking clicks | head`) closes the pipe: stop quietly, as
+  // command-line tools do, instead of printing a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') {
+      process.exit(0);
+    }
+    throw error;
+  });
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -194,6 +194,20 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(readFileSync(aside, 'utf8'), 'not a database '.repeat(200));
   });
 
+  it('answers one JSON object, exit 1, when the database cannot be used at all', () => {
+    const file = write('Tracker_A.xml', formatTrackerFile('A', [click('1', '08:00:00')]));
+    const result = run('import', file, '--db', folder, '--json');
+    assert.equal(result.code, 1, result.stderr);
+    const output = JSON.parse(result.stdout) as {
+      added: number;
+      problems: { severity: string; message: string }[];
+    };
+    assert.equal(output.added, 0);
+    assert.equal(output.problems.length, 1);
+    assert.equal(output.problems[0].severity, 'error');
+    assert.match(output.problems[0].message, /not a regular file/);
+  });
+
   it('clicks refuses an unreadable database and leaves it where it is (it only reads)', () => {
     writeFileSync(db, 'not a database '.repeat(200));
     const result = run('clicks', '--db', db, '--json');
@@ -229,6 +243,23 @@ describe('link-tracking import and clicks (CLI)', function () {
     const [stored] = JSON.parse(run('clicks', '--db', db, '--json').stdout) as { date: string }[];
     assert.equal(stored.date, '2026-03-04');
   });
+  it('stops quietly when the reader of its output goes away (clicks | head)', async () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    const many = Array.from({ length: 5_000 }, (_, i) =>
+      click(`C${i}`, `${two(Math.floor(i / 3600))}:${two(Math.floor(i / 60) % 60)}:${two(i % 60)}`),
+    );
+    const file = write('Tracker_many.xml', formatTrackerFile('ABC Ltd', many));
+    assert.equal(run('import', file, '--db', db, '--json').code, 0);
+    const child = spawn(process.execPath, [cli, 'clicks', '--db', db]);
+    let stderr = '';
+    child.stderr.on('data', (data) => (stderr += data));
+    // Like head: read the first piece of the output, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+
   it('lets two imports into one database run one after the other; both land', async () => {
     const two = (n: number) => String(n).padStart(2, '0');
     const many = Array.from({ length: 40_000 }, (_, i) =>
