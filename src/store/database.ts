@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { migrations } from './schema';
 
@@ -28,6 +29,17 @@ export class DatabaseSaveError extends Error {
   }
 }
 
+/** Another program (a command-line import) kept the database's lock for too long. */
+export class DatabaseBusyError extends Error {
+  constructor(readonly file: string) {
+    super(
+      `another program is writing the database ${file} (for example a link-tracking import); ` +
+        'try again once it has finished',
+    );
+    this.name = 'DatabaseBusyError';
+  }
+}
+
 /** A database file that cannot be used, met by a caller that only reads (nothing was moved). */
 export class UnusableDatabaseError extends Error {
   constructor(
@@ -45,7 +57,16 @@ export interface OpenOptions {
    * thrown, instead of moving it aside for a new database that nobody would save.
    */
   readOnly?: boolean;
+  /**
+   * Take the lock file beside the database (`<file>.lock`, as the command line does) for each
+   * exclusive work, so that a command-line import into the same file waits, or is waited for.
+   * The extension sets it; the command line holds that lock for its whole run instead.
+   */
+  lockWrites?: boolean;
 }
+
+/** How long exclusive work waits for another program that holds the database's lock. */
+const LOCK_WAIT_S = 30;
 
 /** The schema version this code writes; a file with a higher one is from a newer release. */
 export const SCHEMA_VERSION = migrations.length;
@@ -58,15 +79,27 @@ export const SCHEMA_VERSION = migrations.length;
  */
 export class TrackingDatabase {
   private queue: Promise<unknown> = Promise.resolve();
+  /** The file as this database last read or wrote it (see fileStamp), to notice other writers. */
+  private stamp: string | undefined;
+  private lockWrites = false;
 
   private constructor(
-    readonly db: Database,
+    private current: Database,
     readonly file: string | undefined,
     /** Where an unreadable database file was moved before a new one was started. */
     readonly renamedAside: string | undefined,
     /** Why the file was moved aside (the error sql.js gave, or the version mismatch). */
     readonly renamedAsideReason: string | undefined,
+    private readonly SQL?: SqlJsStatic,
   ) {}
+
+  /**
+   * The sql.js database. Read it afresh each time rather than keep it: when another program
+   * (a command-line import) saved the file, exclusive work loads that file in its place.
+   */
+  get db(): Database {
+    return this.current;
+  }
 
   /**
    * Opens the database file (a new one when it does not exist; the folder is created) and
@@ -79,23 +112,31 @@ export class TrackingDatabase {
     wasmPath: string,
     options: OpenOptions = {},
   ): Promise<TrackingDatabase> {
+    // Taken before the read, as in reloadIfSavedElsewhere.
+    const stamp = await fileStamp(file);
     // sql.js compiles its WebAssembly while the file is read.
     const [SQL, bytes] = await Promise.all([loadSqlJs(wasmPath), readDatabaseFile(file, options)]);
 
+    let database: TrackingDatabase;
     if (bytes && bytes.length > 0) {
       const db = new SQL.Database(bytes);
       const reason = unusableReason(db);
       if (!reason) {
-        return new TrackingDatabase(db, file, undefined, undefined).tune().migrate();
+        database = new TrackingDatabase(db, file, undefined, undefined, SQL);
+        database.stamp = stamp;
+      } else {
+        db.close();
+        if (options.readOnly) {
+          throw new UnusableDatabaseError(file, reason);
+        }
+        const aside = await renameAside(file);
+        database = new TrackingDatabase(new SQL.Database(), file, aside, reason, SQL);
       }
-      db.close();
-      if (options.readOnly) {
-        throw new UnusableDatabaseError(file, reason);
-      }
-      const aside = await renameAside(file);
-      return new TrackingDatabase(new SQL.Database(), file, aside, reason).tune().migrate();
+    } else {
+      database = new TrackingDatabase(new SQL.Database(), file, undefined, undefined, SQL);
     }
-    return new TrackingDatabase(new SQL.Database(), file, undefined, undefined).tune().migrate();
+    database.lockWrites = options.lockWrites ?? false;
+    return database.tune().migrate();
   }
 
   /** A database that lives only in memory (tests, dry runs). */
@@ -149,9 +190,78 @@ export class TrackingDatabase {
    * opens a transaction or saves, so that writers never interleave.
    */
   exclusive<T>(work: () => Promise<T> | T): Promise<T> {
-    const result = this.queue.then(work);
+    const result = this.queue.then(async () => {
+      const unlock = await this.lock();
+      try {
+        await this.reloadIfSavedElsewhere();
+        return await work();
+      } finally {
+        await unlock();
+      }
+    });
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Loads the file again when another program saved it since this database last read or wrote
+   * it: the command line imports into the extension's database while VS Code runs, and a save
+   * from the copy in memory would undo that import. Returns true when it loaded the file.
+   * (Unsaved changes are lost with the old copy; they exist only after a save that failed.)
+   */
+  async reloadIfSavedElsewhere(): Promise<boolean> {
+    if (!this.file || !this.SQL) {
+      return false;
+    }
+    // Taken before the read: a save in between is then noticed the next time, not missed.
+    const stamp = await fileStamp(this.file);
+    if (stamp === this.stamp) {
+      return false;
+    }
+    const bytes = await readFile(this.file).catch(() => undefined);
+    if (!bytes || bytes.length === 0) {
+      return false; // gone or emptied: the next save writes this copy back
+    }
+    const db = new this.SQL.Database(bytes);
+    const reason = unusableReason(db);
+    if (reason) {
+      db.close();
+      throw new UnusableDatabaseError(this.file, `another program saved it, and ${reason}`);
+    }
+    this.current.close();
+    this.current = db;
+    this.stamp = stamp;
+    this.tune().migrate();
+    return true;
+  }
+
+  /**
+   * reloadIfSavedElsewhere, in turn with exclusive work but without the lock: a file another
+   * program renamed into place is always whole. For a watcher of the file.
+   */
+  refresh(): Promise<boolean> {
+    const result = this.queue.then(() => this.reloadIfSavedElsewhere());
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Takes the lock file when this database locks its writes; returns what lets go of it. */
+  private async lock(): Promise<() => Promise<void>> {
+    if (!this.lockWrites || !this.file) {
+      return async () => undefined;
+    }
+    const release = await lockfile
+      .lock(this.file, {
+        realpath: false,
+        retries: { retries: LOCK_WAIT_S * 4, minTimeout: 250, maxTimeout: 250, factor: 1 },
+      })
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ELOCKED') {
+          throw new DatabaseBusyError(this.file!);
+        }
+        throw error;
+      });
+    return () => release().catch(() => undefined);
   }
 
   /**
@@ -169,11 +279,12 @@ export class TrackingDatabase {
       } catch (error) {
         throw new DatabaseSaveError(this.file, error);
       }
+      this.stamp = await fileStamp(this.file);
     }
   }
 
   close(): void {
-    this.db.close();
+    this.current.close();
   }
 }
 
@@ -222,6 +333,14 @@ async function readDatabaseFile(file: string, options: OpenOptions): Promise<Buf
     throw new UnusableDatabaseError(file, 'it is not a regular file');
   }
   return info && readFile(file).catch(missing);
+}
+
+/** What changes when another program saves the file (a new inode, size or time), or ''. */
+async function fileStamp(file: string): Promise<string> {
+  return stat(file, { bigint: true }).then(
+    ({ ino, size, mtimeNs }) => `${ino}:${size}:${mtimeNs}`,
+    () => '',
+  );
 }
 
 function readUserVersion(db: Database): number {

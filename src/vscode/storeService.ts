@@ -1,4 +1,5 @@
 // The extension's one database: opened at activation, shared by every view and command.
+import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { TrackingDatabase } from '../store/database';
@@ -14,11 +15,13 @@ const LAST_IMPORT_FOLDER_KEY = 'linkTracking.lastImportFolder';
  *   `changed()`.
  * - Views subscribe to `onDidChange` and refresh when it fires.
  */
-// TODO: the database file is not watched. An import by the CLI into this same file while the
-// extension runs is lost at the extension's next save; detecting it needs a file watcher and
-// a reload (or a merge) that nothing does yet.
+// The command line may import into this same file while VS Code runs (`link-tracking import
+// --db <this file>`). Writes here take the same lock file and load a file saved elsewhere first
+// (see TrackingDatabase.exclusive), and a watcher loads it as soon as it lands, for the views.
 export class StoreService implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
 
   /** Fires after the data changed (an import landed); views refresh on it. */
   readonly onDidChange: vscode.Event<void> = this.changeEmitter.event;
@@ -43,7 +46,7 @@ export class StoreService implements vscode.Disposable {
     const folder = (context.storageUri ?? context.globalStorageUri).fsPath;
     const databaseFile = path.join(folder, DATABASE_FILE_NAME);
     const wasmPath = path.join(context.extensionPath, 'dist', 'sql-wasm.wasm');
-    const database = await TrackingDatabase.open(databaseFile, wasmPath);
+    const database = await TrackingDatabase.open(databaseFile, wasmPath, { lockWrites: true });
 
     if (database.renamedAside) {
       const message =
@@ -62,7 +65,36 @@ export class StoreService implements vscode.Disposable {
       path.join(context.extensionPath, 'dist', 'trackerReadWorker.js'),
     );
     context.subscriptions.push(service);
+    service.watchFile(log);
     return service;
+  }
+
+  /** Loads the database file when another program saved it, and refreshes the views. */
+  private watchFile(log: vscode.LogOutputChannel): void {
+    const reload = () => {
+      this.database.refresh().then(
+        (reloaded) => {
+          if (reloaded) {
+            log.info(`Loaded ${this.databaseFile} again: another program saved it.`);
+            this.changed();
+          }
+        },
+        (error: Error) => log.warn(`Could not load ${this.databaseFile} again: ${error.message}`),
+      );
+    };
+    try {
+      // The folder, not the file: a save renames a new file over the old one.
+      this.watcher = watch(path.dirname(this.databaseFile), (_event, name) => {
+        if (name === path.basename(this.databaseFile)) {
+          clearTimeout(this.reloadTimer);
+          this.reloadTimer = setTimeout(reload, 200);
+        }
+      });
+      this.watcher.on('error', (error) => log.warn(`Stopped watching the database: ${error}`));
+    } catch (error) {
+      // Writes still load a file saved elsewhere first; only the views wait for the next one.
+      log.warn(`Cannot watch ${this.databaseFile} for saves by other programs: ${error}`);
+    }
   }
 
   /** Imports a tracker file into the database (see importTrackerFile) and saves it. */
@@ -94,6 +126,8 @@ export class StoreService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.watcher?.close();
+    clearTimeout(this.reloadTimer);
     this.changeEmitter.dispose();
     this.database.close();
   }

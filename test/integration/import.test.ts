@@ -269,6 +269,36 @@ describe('Import email tracking', () => {
       },
     ]);
   });
+
+  it('keeps an import the command line made into its database, and shows it at once', async () => {
+    const cli = path.join(extensionPath, 'dist', 'cli.js');
+    const fromCli = path.join(scratch, 'Tracker_From CLI.xml');
+    writeFileSync(fromCli, trackerWithClicks(5, 'CLI'));
+    let changes = 0;
+    const subscription = api.store.onDidChange(() => changes++);
+    try {
+      execFileSync(process.execPath, [cli, 'import', fromCli, '--db', api.store.databaseFile]);
+      // The extension notices the save and loads the file: no reload of the window.
+      await eventually(() => assert.equal(count('clicks', "WHERE contact_id LIKE 'CLI-%'"), 5));
+      assert.ok(changes > 0, 'the views were told');
+    } finally {
+      subscription.dispose();
+    }
+
+    // The next import in VS Code saves the database without undoing the command line's.
+    const file = path.join(scratch, 'Tracker_After CLI.xml');
+    writeFileSync(file, trackerWithClicks(3, 'AFT'));
+    pick(file);
+    assert.equal((await importCommand())?.added, 3);
+    const listed = JSON.parse(
+      execFileSync(process.execPath, [cli, 'clicks', '--db', api.store.databaseFile, '--json'], {
+        maxBuffer: 1 << 28,
+      }).toString(),
+    ) as { contactId: string }[];
+    const ids = listed.map((click) => click.contactId);
+    assert.equal(ids.filter((id) => id.startsWith('CLI-')).length, 5);
+    assert.equal(ids.filter((id) => id.startsWith('AFT-')).length, 3);
+  });
 });
 
 /** A tracker file of `count` distinct clicks by contacts `<prefix>-0` to `<prefix>-996`. */

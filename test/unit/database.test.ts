@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import initSqlJs from 'sql.js';
 import {
   DatabaseSaveError,
@@ -191,6 +201,80 @@ describe('TrackingDatabase', () => {
       ],
     );
     database.close();
+  });
+
+  describe('with another program saving the same file (a command-line import)', () => {
+    const contactIds = (database: TrackingDatabase) =>
+      database.db.exec('SELECT contact_id FROM contacts ORDER BY 1')[0]?.values.flat() ?? [];
+    const addContact = (database: TrackingDatabase, id: string) =>
+      database.db.run('INSERT INTO contacts (contact_id) VALUES (?)', [id]);
+
+    it("loads that file before it writes, so the other program's work is kept", async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath);
+      addContact(extension, 'mine');
+      await extension.save();
+      const cli = await TrackingDatabase.open(file, wasmPath);
+      addContact(cli, 'from the CLI');
+      await cli.save();
+      cli.close();
+
+      await extension.exclusive(async () => {
+        addContact(extension, 'mine too');
+        await extension.save();
+      });
+      extension.close();
+      const reopened = await TrackingDatabase.open(file, wasmPath);
+      assert.deepEqual(contactIds(reopened), ['from the CLI', 'mine', 'mine too']);
+      reopened.close();
+    });
+
+    it('loads it when asked to refresh, and only when it changed', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath);
+      await extension.save();
+      assert.equal(await extension.refresh(), false, 'its own save is not a change');
+      const cli = await TrackingDatabase.open(file, wasmPath);
+      addContact(cli, 'from the CLI');
+      await cli.save();
+      cli.close();
+      assert.equal(await extension.refresh(), true);
+      assert.deepEqual(contactIds(extension), ['from the CLI']);
+      extension.close();
+    });
+
+    it('keeps its own copy when the file saved elsewhere is not a database', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath);
+      addContact(extension, 'mine');
+      await extension.save();
+      writeFileSync(`${file}.new`, 'garbage '.repeat(100));
+      renameSync(`${file}.new`, file);
+      await assert.rejects(
+        extension.exclusive(() => addContact(extension, 'never')),
+        UnusableDatabaseError,
+      );
+      assert.deepEqual(contactIds(extension), ['mine']);
+      extension.close();
+    });
+
+    it('waits for the lock the other program holds when it locks its writes', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath, { lockWrites: true });
+      await extension.save();
+      const release = await lockfile.lock(file, { realpath: false });
+      let ran = false;
+      const work = extension.exclusive(() => {
+        ran = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.equal(ran, false, 'ran while another program held the lock');
+      await release();
+      await work;
+      assert.equal(ran, true);
+      assert.equal(existsSync(`${file}.lock`), false, 'the lock is let go after the work');
+      extension.close();
+    });
   });
 
   it('saves atomically: no temporary file is left beside the database', async () => {
