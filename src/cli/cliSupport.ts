@@ -33,6 +33,11 @@ export async function openDatabase(file: string, options: OpenOptions = {}) {
   if (!options.readOnly) {
     await lockForWriting(file);
   }
+  return openLockedDatabase(file, options);
+}
+
+/** openDatabase, for a caller that took the lock with lockForWriting itself (or only reads). */
+export async function openLockedDatabase(file: string, options: OpenOptions = {}) {
   const database = await TrackingDatabase.open(file, wasmPath(), options);
   if (database.renamedAside) {
     process.stderr.write(
@@ -51,7 +56,7 @@ const WAIT_FOR_WRITER_S = 15 * 60;
  * go of it at exit): each command holds the whole database in memory and saves it whole, so of
  * two commands writing one database at once, the later save would silently undo the other.
  */
-async function lockForWriting(file: string): Promise<void> {
+export async function lockForWriting(file: string): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const options = {
     realpath: false,

@@ -7,7 +7,14 @@ import type { TrackingDatabase } from '../store/database';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
 import { PrefixHasher } from '../store/prefixHash';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
-import { EXIT_REFUSED, openDatabase, readerWorkerPath, usageExit } from './cliSupport';
+import {
+  EXIT_REFUSED,
+  lockForWriting,
+  openDatabase,
+  openLockedDatabase,
+  readerWorkerPath,
+  usageExit,
+} from './cliSupport';
 
 /** Exit codes: 0 the import ran, 1 refused or failed, 2 wrong usage. */
 
@@ -49,16 +56,23 @@ export function registerImportCommands(program: Command): void {
 }
 
 async function runImport(trackerFile: string, flags: ImportFlags): Promise<void> {
-  // The file is hashed while the database loads (see prefixHash.ts). A file that cannot be
-  // opened is left for the import to report.
-  const prefixHasher = await PrefixHasher.start(trackerFile).catch(() => undefined);
   let database: TrackingDatabase | undefined;
+  let prefixHasher: PrefixHasher | undefined;
+  try {
+    await lockForWriting(flags.db);
+    // Once the lock is held (another import may keep it for minutes, while the file changes),
+    // the file is hashed while the database loads (see prefixHash.ts). A file that cannot be
+    // opened is left for the import to report.
+    prefixHasher = await PrefixHasher.start(trackerFile).catch(() => undefined);
+    database = await openLockedDatabase(flags.db);
+  } catch (error) {
+    await prefixHasher?.close();
+    databaseFailure(error, flags.json);
+    return;
+  }
   let result: ImportResult | undefined;
   let failure: Problem | undefined;
   try {
-    // Inside the try: a database that cannot be used is a refusal like any other, reported in
-    // the same form (one JSON object with --json).
-    database = await openDatabase(flags.db);
     result = await importTrackerFile(database, trackerFile, {
       dateOrder: flags.dateOrder,
       onProgress: process.stderr.isTTY ? progressPrinter(trackerFile) : undefined,
@@ -68,11 +82,8 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     failure = { line: 1, column: 1, severity: 'error', message: `cannot import: ${reason}` };
-    if (!database) {
-      await prefixHasher?.close();
-    }
   } finally {
-    database?.close();
+    database.close();
     if (process.stderr.isTTY) {
       process.stderr.write('\r\x1b[K');
     }
@@ -105,6 +116,23 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   if (refused) {
     process.exitCode = EXIT_REFUSED;
   }
+}
+
+/**
+ * The database could not be opened (or locked): nothing was imported. Said as the tracker file's
+ * problems are, with --json (line 0: the problem is not in the tracker file), else on stderr.
+ */
+function databaseFailure(error: unknown, json: boolean | undefined): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const problem = { line: 0, column: 0, severity: 'error', message };
+    process.stdout.write(
+      `${JSON.stringify({ added: 0, duplicates: 0, invalid: 0, problems: [problem] })}\n`,
+    );
+  } else {
+    process.stderr.write(`link-tracking: ${message}; nothing was imported\n`);
+  }
+  process.exitCode = EXIT_REFUSED;
 }
 
 async function runClicks(flags: ClicksFlags): Promise<void> {

@@ -21,12 +21,14 @@ export function buildProgram(): Command {
 
 if (require.main === module) {
   // A reader that stops early (`link-tracking clicks | head`) closes the pipe: stop quietly, as
-  // command-line tools do, instead of printing a stack trace.
+  // command-line tools do, with the exit code already decided (1 for a refused import). Any other
+  // failure to write the output (a full disk) is said in one line.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') {
-      process.exit(0);
+    if (error.code !== 'EPIPE') {
+      process.stderr.write(`link-tracking: cannot write the output (${error.message})\n`);
+      process.exitCode = 1;
     }
-    throw error;
+    process.exit();
   });
   buildProgram()
     .parseAsync(process.argv)

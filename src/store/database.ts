@@ -82,6 +82,14 @@ export class TrackingDatabase {
   /** The file as this database last read or wrote it (see fileStamp), to notice other writers. */
   private stamp: string | undefined;
   private lockWrites = false;
+  /** A save failed since the last one that worked: memory holds changes the file lacks. */
+  private unsaved = false;
+
+  /**
+   * Called when the file another program saved replaced changes that were only in memory (a
+   * save of them had failed). They are gone from the database; the caller says so.
+   */
+  onUnsavedReplaced?: () => void;
 
   private constructor(
     private current: Database,
@@ -207,7 +215,8 @@ export class TrackingDatabase {
    * Loads the file again when another program saved it since this database last read or wrote
    * it: the command line imports into the extension's database while VS Code runs, and a save
    * from the copy in memory would undo that import. Returns true when it loaded the file.
-   * (Unsaved changes are lost with the old copy; they exist only after a save that failed.)
+   * Changes only in memory (after a save that failed) go with the old copy: the other program's
+   * save is on disk, and they are not; onUnsavedReplaced is told.
    */
   async reloadIfSavedElsewhere(): Promise<boolean> {
     if (!this.file || !this.SQL) {
@@ -232,6 +241,10 @@ export class TrackingDatabase {
     this.current = db;
     this.stamp = stamp;
     this.tune().migrate();
+    if (this.unsaved) {
+      this.unsaved = false;
+      this.onUnsavedReplaced?.();
+    }
     return true;
   }
 
@@ -277,8 +290,10 @@ export class TrackingDatabase {
       try {
         await replaceFile(this.file, buffer);
       } catch (error) {
+        this.unsaved = true;
         throw new DatabaseSaveError(this.file, error);
       }
+      this.unsaved = false;
       this.stamp = await fileStamp(this.file);
     }
   }

@@ -165,7 +165,13 @@ async function importExclusively(
   filePath: string,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  const hasher = options.prefixHasher ?? (await PrefixHasher.start(filePath, options.hashing));
+  // A hashing started early may be of a file that has since been replaced at this path.
+  let hasher = options.prefixHasher;
+  if (hasher && !(await hasher.isFileAt(filePath))) {
+    await hasher.close();
+    hasher = undefined;
+  }
+  hasher ??= await PrefixHasher.start(filePath, options.hashing);
   try {
     return await importHashed(database, filePath, options, hasher);
   } catch (error) {

@@ -8,7 +8,7 @@
 // starts it before it opens the database, whose loading leaves this thread mostly waiting) and
 // keeps the hash's state after every whole chunk, so that any length costs at most one chunk
 // more once the hashing has passed it.
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { createXXHash64, type IHasher } from 'hash-wasm';
 
 const CHUNK_BYTES = 4 << 20;
@@ -77,6 +77,15 @@ export class PrefixHasher {
     });
     this.digests = digest.catch(() => undefined);
     return digest;
+  }
+
+  /**
+   * Whether `path` still names the file being hashed. When another file was renamed over it
+   * since the hashing started, the states kept are of the old file.
+   */
+  async isFileAt(path: string): Promise<boolean> {
+    const [held, named] = await Promise.all([this.file.stat(), stat(path).catch(() => undefined)]);
+    return named !== undefined && named.dev === held.dev && named.ino === held.ino;
   }
 
   /** Stops the hashing and closes the file. */

@@ -42,9 +42,11 @@ export const migrations: readonly string[] = [
   // 3: clicks stored compactly. Templates and link names repeat on every click, so they are kept
   // once in names and the clicks hold their ids; the date (yyyymmdd) and time (hhmmss) are
   // integers. A million clicks took 64 MB and now take about 25 MB, and every re-import reads,
-  // copies and writes the whole file. The view clicks keeps the old columns for every query, and
-  // its trigger lets plain SQL (tests, benchmarks, an admin's sqlite3) still insert clicks; the
-  // importer writes stored_clicks directly (storedDate and storedTime in dedupKey.ts).
+  // copies and writes the whole file. The view clicks keeps the old columns for every query (and
+  // adds the stored numbers, which sort as the text does), and its triggers let plain SQL (tests,
+  // benchmarks, an admin's sqlite3) still insert and delete clicks; the importer writes
+  // stored_clicks directly (storedDate and storedTime in dedupKey.ts). Clicks of a version 2
+  // database that fall on the same second once stored are the same click: one is kept.
   // The fingerprint of the part of a file read is now XXH64, not SHA-256 (see prefixHash.ts): a
   // file imported before is read in full once more, and de-duplication skips what it held.
   `
@@ -64,7 +66,7 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (contact_id, template_id, date, time)
   ) WITHOUT ROWID;
   INSERT INTO names (text) SELECT template FROM clicks UNION SELECT link_name FROM clicks;
-  INSERT INTO stored_clicks
+  INSERT OR IGNORE INTO stored_clicks
     SELECT k.contact_id, t.id, CAST(replace(k.date, '-', '') AS INTEGER),
       CAST(replace(k.time, ':', '') AS INTEGER), l.id, k.import_id
     FROM clicks k JOIN names t ON t.text = k.template JOIN names l ON l.text = k.link_name;
@@ -77,7 +79,15 @@ export const migrations: readonly string[] = [
       k.date AS date_number, k.time AS time_number
     FROM stored_clicks k JOIN names t ON t.id = k.template_id JOIN names l ON l.id = k.link_id;
   CREATE TRIGGER insert_click INSTEAD OF INSERT ON clicks BEGIN
-    INSERT OR IGNORE INTO names (text) VALUES (NEW.template), (NEW.link_name);
+    SELECT RAISE(ABORT, 'clicks: date must be YYYY-MM-DD and time HH:MM:SS')
+    WHERE NEW.date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+      OR NEW.time NOT GLOB '[0-9][0-9]:[0-9][0-9]:[0-9][0-9]';
+    -- No conflict on names, so that INSERT OR REPLACE INTO clicks cannot replace a name (and
+    -- with it the id every click of that name holds).
+    INSERT INTO names (text) SELECT NEW.template
+    WHERE NOT EXISTS (SELECT 1 FROM names WHERE text = NEW.template);
+    INSERT INTO names (text) SELECT NEW.link_name
+    WHERE NOT EXISTS (SELECT 1 FROM names WHERE text = NEW.link_name);
     INSERT INTO stored_clicks VALUES (
       NEW.contact_id,
       (SELECT id FROM names WHERE text = NEW.template),
@@ -86,6 +96,12 @@ export const migrations: readonly string[] = [
       (SELECT id FROM names WHERE text = NEW.link_name),
       NEW.import_id
     );
+  END;
+  CREATE TRIGGER delete_click INSTEAD OF DELETE ON clicks BEGIN
+    DELETE FROM stored_clicks
+    WHERE contact_id = OLD.contact_id
+      AND template_id = (SELECT id FROM names WHERE text = OLD.template)
+      AND date = OLD.date_number AND time = OLD.time_number;
   END;
   `,
 ];

@@ -65,6 +65,14 @@ export class StoreService implements vscode.Disposable {
       path.join(context.extensionPath, 'dist', 'trackerReadWorker.js'),
     );
     context.subscriptions.push(service);
+    database.onUnsavedReplaced = () => {
+      const message =
+        'The email tracking database was saved by another program (a command-line import) ' +
+        'while an import made here had not been saved yet; it is no longer in the database. ' +
+        'Import those tracker files again: clicks already imported are skipped.';
+      log.warn(message);
+      void vscode.window.showWarningMessage(message);
+    };
     service.watchFile(log);
     return service;
   }

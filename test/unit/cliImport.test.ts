@@ -200,12 +200,19 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(result.code, 1, result.stderr);
     const output = JSON.parse(result.stdout) as {
       added: number;
-      problems: { severity: string; message: string }[];
+      problems: { line: number; severity: string; message: string }[];
     };
     assert.equal(output.added, 0);
     assert.equal(output.problems.length, 1);
     assert.equal(output.problems[0].severity, 'error');
     assert.match(output.problems[0].message, /not a regular file/);
+    assert.equal(output.problems[0].line, 0, 'not a place in the tracker file');
+
+    // Without --json: the database is named as the problem, not the tracker file.
+    const text = run('import', file, '--db', folder);
+    assert.equal(text.code, 1);
+    assert.match(text.stderr, /database file .* cannot be used .*nothing was imported/);
+    assert.doesNotMatch(text.stderr, /Tracker_A\.xml/);
   });
 
   it('clicks refuses an unreadable database and leaves it where it is (it only reads)', () => {

@@ -36,6 +36,18 @@ describe('TrackingDatabase', () => {
     rmSync(folder, { recursive: true, force: true });
   });
 
+  /** A database file as schema 2 left it (clicks as text), holding what `sql` inserts. */
+  async function writeVersion2Database(sql: string): Promise<string> {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const old = new SQL.Database();
+    old.exec(migrations.slice(0, 2).join(';'));
+    old.exec(`PRAGMA user_version = 2; ${sql}`);
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, old.export());
+    old.close();
+    return file;
+  }
+
   it('creates the folder and a migrated database when none exists', async () => {
     const file = path.join(folder, 'nested', 'deeper', 'tracking.sqlite');
     const database = await TrackingDatabase.open(file, wasmPath);
@@ -150,19 +162,13 @@ describe('TrackingDatabase', () => {
   });
 
   it('migrates the clicks of a version 2 database to the compact form, keeping every value', async () => {
-    const SQL = await initSqlJs({ locateFile: () => wasmPath });
-    const old = new SQL.Database();
-    old.exec(migrations.slice(0, 2).join(';'));
-    old.exec(`PRAGMA user_version = 2;
+    const file = await writeVersion2Database(`
       INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
         VALUES (7, 'Tracker_ABC Ltd.xml', '2026-03-15T10:00:00Z', 3, 0, 0);
       INSERT INTO clicks VALUES
         ('1042', 'Spring Newsletter', '2026-03-14', '09:26:53', 'Book a review', 7),
         ('1042', 'Welcome', '2026-12-31', '23:59:59', 'Spring Newsletter', 7),
         ('C-7', 'Spring Newsletter', '2027-01-01', '00:00:00', 'Résumé ✓', 7);`);
-    const file = path.join(folder, 'tracking.sqlite');
-    writeFileSync(file, old.export());
-    old.close();
 
     const database = await TrackingDatabase.open(file, wasmPath);
     assert.equal(database.renamedAside, undefined);
@@ -203,6 +209,73 @@ describe('TrackingDatabase', () => {
     database.close();
   });
 
+  it('migrates two version 2 clicks that fall on the same stored second as one click', async () => {
+    const file = await writeVersion2Database(`
+      INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
+        VALUES (1, 'by hand', '', 2, 0, 0);
+      INSERT INTO clicks VALUES
+        ('1042', 'Spring', '2026-03-14', '09:26:53', 'Book', 1),
+        ('1042', 'Spring', '2026-03-14', '9:26:53', 'Book', 1);`);
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.equal(database.renamedAside, undefined);
+    assert.deepEqual(
+      listClicks(database.db).map((click) => click.time),
+      ['09:26:53'],
+    );
+    database.close();
+  });
+
+  describe('the clicks view, for plain SQL', () => {
+    let database: TrackingDatabase;
+    const rows = () =>
+      database.db.exec(
+        'SELECT contact_id, template, date, time, link_name FROM clicks ORDER BY 1',
+      )[0]?.values ?? [];
+
+    beforeEach(async () => {
+      database = await TrackingDatabase.openInMemory(wasmPath);
+      database.db.exec(`
+        INSERT INTO imports (id, file_path, imported_at, added, duplicates, invalid)
+          VALUES (1, 'by hand', '', 0, 0, 0);
+        INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) VALUES
+          ('1', 'Spring', '2026-03-14', '09:26:53', 'Book', 1),
+          ('2', 'Spring', '2026-03-15', '10:00:00', 'Book', 1);`);
+    });
+    afterEach(() => database.close());
+
+    it('keeps every click of a name when a click is inserted OR REPLACE', () => {
+      database.db.exec(`INSERT OR REPLACE INTO clicks
+        (contact_id, template, date, time, link_name, import_id)
+        VALUES ('3', 'Spring', '2026-03-16', '11:00:00', 'Book', 1)`);
+      assert.deepEqual(rows(), [
+        ['1', 'Spring', '2026-03-14', '09:26:53', 'Book'],
+        ['2', 'Spring', '2026-03-15', '10:00:00', 'Book'],
+        ['3', 'Spring', '2026-03-16', '11:00:00', 'Book'],
+      ]);
+    });
+
+    it('refuses a date or time not in the stored form, and deletes through the view', () => {
+      for (const [date, time] of [
+        ['2026-3-4', '09:05:00'],
+        ['2026-03-04', '9:05:00'],
+      ]) {
+        assert.throws(
+          () =>
+            database.db.run(
+              'INSERT INTO clicks (contact_id, template, date, time, link_name, import_id) ' +
+                "VALUES ('4', 'X', ?, ?, 'Y', 1)",
+              [date, time],
+            ),
+          /YYYY-MM-DD/,
+        );
+      }
+      database.db.exec("DELETE FROM clicks WHERE contact_id = '1'");
+      assert.deepEqual(rows(), [['2', 'Spring', '2026-03-15', '10:00:00', 'Book']]);
+      assert.equal(database.db.exec('SELECT count(*) FROM stored_clicks')[0].values[0][0], 1);
+    });
+  });
+
   describe('with another program saving the same file (a command-line import)', () => {
     const contactIds = (database: TrackingDatabase) =>
       database.db.exec('SELECT contact_id FROM contacts ORDER BY 1')[0]?.values.flat() ?? [];
@@ -239,6 +312,28 @@ describe('TrackingDatabase', () => {
       await cli.save();
       cli.close();
       assert.equal(await extension.refresh(), true);
+      assert.deepEqual(contactIds(extension), ['from the CLI']);
+      extension.close();
+    });
+
+    it('says so when that file replaces changes a failed save left only in memory', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath);
+      await extension.save();
+      let told = 0;
+      extension.onUnsavedReplaced = () => told++;
+      addContact(extension, 'not saved');
+      rmSync(file);
+      mkdirSync(file); // the save cannot replace a folder
+      await assert.rejects(extension.save(), DatabaseSaveError);
+      rmSync(file, { recursive: true });
+      const cli = await TrackingDatabase.open(file, wasmPath);
+      addContact(cli, 'from the CLI');
+      await cli.save();
+      cli.close();
+
+      await extension.exclusive(() => undefined);
+      assert.equal(told, 1);
       assert.deepEqual(contactIds(extension), ['from the CLI']);
       extension.close();
     });

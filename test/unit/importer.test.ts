@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { xxhash64 } from 'hash-wasm';
 import { listClicks, listImports } from '../../src/store/clickQueries';
 import { TrackingDatabase } from '../../src/store/database';
+import { PrefixHasher } from '../../src/store/prefixHash';
 import {
   ImportCancelledError,
   importSummary,
@@ -256,6 +257,25 @@ for (const mode of ['inline', 'reading thread'] as const) {
       assert.equal(result.incremental, false);
       assert.equal(result.added, 5);
       assert.equal(result.duplicates, 30);
+    });
+
+    it('does not trust a hashing started before the file was replaced at its path', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 30));
+      await importFile(file);
+      appendClicks(file, clicks(30, 5));
+      // What the command line does: start hashing, then wait (for the database's lock).
+      const early = await PrefixHasher.start(file);
+      const replacement = path.join(folder, 'new.xml');
+      writeFileSync(replacement, formatTrackerFile('ABC Ltd', clicks(100, 40)));
+      renameSync(replacement, file);
+
+      const result = await importTrackerFile(database, file, {
+        dateOrder: 'dmy',
+        reader,
+        prefixHasher: early,
+      });
+      assert.equal(result.incremental, false);
+      assert.deepEqual([result.added, result.duplicates], [40, 0]);
     });
 
     it('falls back to a full read when the file was replaced by a shorter one', async () => {
