@@ -163,11 +163,11 @@ export class TrackingDatabase {
    * journaling buys nothing: keep the rollback journal in memory and let a big transaction hold
    * its pages in the cache instead of spilling them. The cache may grow to 256 MB (a million
    * clicks took about 70 MB before schema 3, 26 MB since): every page that does not fit is read
-   * back through JavaScript, which made a million-click import take half as long again. A new database gets 64 KB pages:
-   * saving costs per page, and re-importing a million-click file after 1,000 new clicks took
-   * 0.78 s with them against 1.09 s with 4 KB pages (most of it the save). (Older
-   * sql.js releases reopened the database on export, which forgot these settings; a unit test
-   * checks that a save keeps them.)
+   * back through JavaScript, which made a million-click import take half as long again. A new
+   * database gets 64 KB pages: saving costs per page, and re-importing a million-click file after
+   * 1,000 new clicks took 0.78 s with them against 1.09 s with 4 KB pages (most of it the save).
+   * (Older sql.js releases reopened the database on export, which forgot these settings; a unit
+   * test checks that a save keeps them.)
    */
   private tune(): this {
     this.db.exec(
