@@ -48,6 +48,26 @@ export async function openLockedDatabase(file: string, options: OpenOptions = {}
   return database;
 }
 
+/**
+ * The database could not be opened (or locked), so nothing was imported: said as an import's
+ * problems are, with --json (`counts` all zero; line 0: the problem is not in the imported
+ * file), else on stderr. Exit 1.
+ */
+export function databaseFailure(
+  error: unknown,
+  json: boolean | undefined,
+  counts: Record<string, 0>,
+): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const problem = { line: 0, column: 0, severity: 'error', message };
+    process.stdout.write(`${JSON.stringify({ ...counts, problems: [problem] })}\n`);
+  } else {
+    process.stderr.write(`link-tracking: ${message}; nothing was imported\n`);
+  }
+  process.exitCode = EXIT_REFUSED;
+}
+
 /** How long a command waits for another one writing the same database (a big import). */
 const WAIT_FOR_WRITER_S = 15 * 60;
 

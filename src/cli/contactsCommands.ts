@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { importContactsFile, type ContactsImportResult } from '../store/contacts';
 import type { Problem } from '../tracker/trackerEntry';
-import { EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
+import type { TrackingDatabase } from '../store/database';
+import { databaseFailure, EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
 
 // Exit codes: 0 the import ran (bad rows included), 1 refused or failed, 2 wrong usage.
 
@@ -28,7 +29,13 @@ export function registerContactsCommands(program: Command): void {
 }
 
 async function runContactsImport(csv: string, flags: ContactsImportFlags): Promise<void> {
-  const database = await openDatabase(flags.db);
+  let database: TrackingDatabase;
+  try {
+    database = await openDatabase(flags.db);
+  } catch (error) {
+    databaseFailure(error, flags.json, { added: 0, updated: 0, unchanged: 0, invalid: 0 });
+    return;
+  }
   let result: ContactsImportResult;
   try {
     result = await importContactsFile(database, csv);

@@ -8,6 +8,7 @@ import { importSummary, importTrackerFile, type ImportResult } from '../store/im
 import { PrefixHasher } from '../store/prefixHash';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
 import {
+  databaseFailure,
   EXIT_REFUSED,
   lockForWriting,
   openDatabase,
@@ -67,7 +68,7 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
     database = await openLockedDatabase(flags.db);
   } catch (error) {
     await prefixHasher?.close();
-    databaseFailure(error, flags.json);
+    databaseFailure(error, flags.json, { added: 0, duplicates: 0, invalid: 0 });
     return;
   }
   let result: ImportResult | undefined;
@@ -116,23 +117,6 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   if (refused) {
     process.exitCode = EXIT_REFUSED;
   }
-}
-
-/**
- * The database could not be opened (or locked): nothing was imported. Said as the tracker file's
- * problems are, with --json (line 0: the problem is not in the tracker file), else on stderr.
- */
-function databaseFailure(error: unknown, json: boolean | undefined): void {
-  const message = error instanceof Error ? error.message : String(error);
-  if (json) {
-    const problem = { line: 0, column: 0, severity: 'error', message };
-    process.stdout.write(
-      `${JSON.stringify({ added: 0, duplicates: 0, invalid: 0, problems: [problem] })}\n`,
-    );
-  } else {
-    process.stderr.write(`link-tracking: ${message}; nothing was imported\n`);
-  }
-  process.exitCode = EXIT_REFUSED;
 }
 
 async function runClicks(flags: ClicksFlags): Promise<void> {

@@ -295,4 +295,13 @@ describe('link-tracking contacts import (CLI)', () => {
     assert.equal(run('contacts', 'import', 'c.csv').code, 2);
     assert.equal(run('contacts', 'frobnicate').code, 2);
   });
+
+  it('answers one JSON object, exit 1, when the database cannot be used at all', () => {
+    writeFileSync(path.join(folder, 'one.csv'), 'Contact ID;Name\n1;Ann\n');
+    const result = run('contacts', 'import', 'one.csv', '--db', folder, '--json');
+    assert.equal(result.code, 1, result.stderr);
+    const output = JSON.parse(result.stdout) as { added: number; problems: { line: number }[] };
+    assert.equal(output.added, 0);
+    assert.equal(output.problems[0].line, 0);
+  });
 });
