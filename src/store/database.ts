@@ -127,18 +127,16 @@ export class TrackingDatabase {
 
     let database: TrackingDatabase;
     if (bytes && bytes.length > 0) {
-      const db = new SQL.Database(bytes);
-      const reason = unusableReason(db);
-      if (!reason) {
-        database = new TrackingDatabase(db, file, undefined, undefined, SQL);
+      const loaded = loadUsable(SQL, bytes);
+      if ('db' in loaded) {
+        database = new TrackingDatabase(loaded.db, file, undefined, undefined, SQL);
         database.stamp = stamp;
       } else {
-        db.close();
         if (options.readOnly) {
-          throw new UnusableDatabaseError(file, reason);
+          throw new UnusableDatabaseError(file, loaded.reason);
         }
         const aside = await renameAside(file);
-        database = new TrackingDatabase(new SQL.Database(), file, aside, reason, SQL);
+        database = new TrackingDatabase(new SQL.Database(), file, aside, loaded.reason, SQL);
       }
     } else {
       database = new TrackingDatabase(new SQL.Database(), file, undefined, undefined, SQL);
@@ -198,7 +196,7 @@ export class TrackingDatabase {
    * opens a transaction or saves, so that writers never interleave.
    */
   exclusive<T>(work: () => Promise<T> | T): Promise<T> {
-    const result = this.queue.then(async () => {
+    return this.inTurn(async () => {
       const unlock = await this.lock();
       try {
         await this.reloadIfSavedElsewhere();
@@ -207,6 +205,11 @@ export class TrackingDatabase {
         await unlock();
       }
     });
+  }
+
+  /** Runs `work` once everything queued before it has finished, failed or not. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -231,14 +234,12 @@ export class TrackingDatabase {
     if (!bytes || bytes.length === 0) {
       return false; // gone or emptied: the next save writes this copy back
     }
-    const db = new this.SQL.Database(bytes);
-    const reason = unusableReason(db);
-    if (reason) {
-      db.close();
-      throw new UnusableDatabaseError(this.file, `another program saved it, and ${reason}`);
+    const loaded = loadUsable(this.SQL, bytes);
+    if (!('db' in loaded)) {
+      throw new UnusableDatabaseError(this.file, `another program saved it, and ${loaded.reason}`);
     }
     this.current.close();
-    this.current = db;
+    this.current = loaded.db;
     this.stamp = stamp;
     this.tune().migrate();
     if (this.unsaved) {
@@ -253,9 +254,7 @@ export class TrackingDatabase {
    * program renamed into place is always whole. For a watcher of the file.
    */
   refresh(): Promise<boolean> {
-    const result = this.queue.then(() => this.reloadIfSavedElsewhere());
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.inTurn(() => this.reloadIfSavedElsewhere());
   }
 
   /** Takes the lock file when this database locks its writes; returns what lets go of it. */
@@ -360,6 +359,17 @@ async function fileStamp(file: string): Promise<string> {
 
 function readUserVersion(db: Database): number {
   return Number(db.exec('PRAGMA user_version')[0].values[0][0]);
+}
+
+/** The bytes as a database we can use, or why they are not one. */
+function loadUsable(SQL: SqlJsStatic, bytes: Uint8Array): { db: Database } | { reason: string } {
+  const db = new SQL.Database(bytes);
+  const reason = unusableReason(db);
+  if (reason) {
+    db.close();
+    return { reason };
+  }
+  return { db };
 }
 
 /** Why an opened file cannot be used, or undefined when it can. */
