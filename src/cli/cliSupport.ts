@@ -1,9 +1,8 @@
 // What every `link-tracking` subcommand shares: exit codes, usage errors, opening the database.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { CommanderError } from 'commander';
-import { TrackingDatabase, type OpenOptions } from '../store/database';
+import { lockDatabaseFile, TrackingDatabase, type OpenOptions } from '../store/database';
 
 /** The command ran but refused its input (unreadable, not well-formed, …). */
 export const EXIT_REFUSED = 1;
@@ -78,22 +77,12 @@ const WAIT_FOR_WRITER_S = 15 * 60;
  */
 export async function lockForWriting(file: string): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const options = {
-    realpath: false,
-    onCompromised: (error: Error) =>
+  await lockDatabaseFile(file, {
+    waitSeconds: WAIT_FOR_WRITER_S,
+    pollMs: 1000,
+    onWait: () =>
+      process.stderr.write(`link-tracking: waiting for another command that is writing ${file}\n`),
+    onCompromised: (error) =>
       process.stderr.write(`link-tracking: the lock on ${file} was lost: ${error.message}\n`),
-  };
-  try {
-    await lockfile.lock(file, { ...options, retries: 0 });
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-      throw error;
-    }
-  }
-  process.stderr.write(`link-tracking: waiting for another command that is writing ${file}\n`);
-  await lockfile.lock(file, {
-    ...options,
-    retries: { retries: WAIT_FOR_WRITER_S, minTimeout: 1000, maxTimeout: 1000, factor: 1 },
   });
 }

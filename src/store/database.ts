@@ -68,6 +68,54 @@ export interface OpenOptions {
 /** How long exclusive work waits for another program that holds the database's lock. */
 const LOCK_WAIT_S = 30;
 
+export interface DatabaseLockOptions {
+  /** How long to wait for another program that holds the lock, looking every `pollMs`. */
+  waitSeconds: number;
+  pollMs: number;
+  /** Called once, before waiting, when another program holds the lock. */
+  onWait?: () => void;
+  /**
+   * The lock was taken over while held (its holder looked dead: blocked for longer than
+   * `staleMs`). Without a handler proper-lockfile throws from a timer, which nothing can catch.
+   */
+  onCompromised: (error: Error) => void;
+  /** A lock untouched for this long is taken over (proper-lockfile's default 10 s; tests 2 s). */
+  staleMs?: number;
+}
+
+/**
+ * Takes the lock file beside the database (`<file>.lock`), the one every writer of the file
+ * takes: the command line for its whole run, the extension for each exclusive work. Throws
+ * DatabaseBusyError when another program still holds it after the wait.
+ */
+export async function lockDatabaseFile(
+  file: string,
+  options: DatabaseLockOptions,
+): Promise<() => Promise<void>> {
+  const { waitSeconds, pollMs, onWait, onCompromised, staleMs } = options;
+  const base = { realpath: false, onCompromised, ...(staleMs ? { stale: staleMs } : {}) };
+  try {
+    return await lockfile.lock(file, { ...base, retries: 0 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+      throw error;
+    }
+  }
+  onWait?.();
+  const retries = Math.ceil((waitSeconds * 1000) / pollMs);
+  return lockfile
+    .lock(file, {
+      ...base,
+      retries: { retries, minTimeout: pollMs, maxTimeout: pollMs, factor: 1 },
+    })
+    .catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ELOCKED') {
+        throw new DatabaseBusyError(file);
+      }
+      throw error;
+    });
+}
+
 /** The schema version this code writes; a file with a higher one is from a newer release. */
 export const SCHEMA_VERSION = migrations.length;
 
@@ -90,6 +138,9 @@ export class TrackingDatabase {
    * save of them had failed). They are gone from the database; the caller says so.
    */
   onUnsavedReplaced?: () => void;
+
+  /** Called when the lock file was taken over while exclusive work held it (see lockWrites). */
+  onLockLost?: (error: Error) => void;
 
   private constructor(
     private current: Database,
@@ -262,17 +313,11 @@ export class TrackingDatabase {
     if (!this.lockWrites || !this.file) {
       return async () => undefined;
     }
-    const release = await lockfile
-      .lock(this.file, {
-        realpath: false,
-        retries: { retries: LOCK_WAIT_S * 4, minTimeout: 250, maxTimeout: 250, factor: 1 },
-      })
-      .catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ELOCKED') {
-          throw new DatabaseBusyError(this.file!);
-        }
-        throw error;
-      });
+    const release = await lockDatabaseFile(this.file, {
+      waitSeconds: LOCK_WAIT_S,
+      pollMs: 250,
+      onCompromised: (error) => this.onLockLost?.(error),
+    });
     return () => release().catch(() => undefined);
   }
 

@@ -73,6 +73,8 @@ export class StoreService implements vscode.Disposable {
       log.warn(message);
       void vscode.window.showWarningMessage(message);
     };
+    database.onLockLost = (error) =>
+      log.warn(`The lock on ${databaseFile} was taken over while an import held it: ${error}`);
     service.watchFile(log);
     return service;
   }

@@ -14,7 +14,9 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import initSqlJs from 'sql.js';
 import {
+  DatabaseBusyError,
   DatabaseSaveError,
+  lockDatabaseFile,
   SCHEMA_VERSION,
   TrackingDatabase,
   UnusableDatabaseError,
@@ -351,6 +353,32 @@ describe('TrackingDatabase', () => {
       );
       assert.deepEqual(contactIds(extension), ['mine']);
       extension.close();
+    });
+
+    it('reports a lock taken away while held, instead of throwing from a timer', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const lost: Error[] = [];
+      const release = await lockDatabaseFile(file, {
+        waitSeconds: 0,
+        pollMs: 100,
+        onCompromised: (error) => lost.push(error),
+        staleMs: 2000,
+      });
+      rmSync(`${file}.lock`, { recursive: true });
+      // proper-lockfile touches the lock every staleMs / 2 and then finds it gone.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(lost.length, 1);
+      await release().catch(() => undefined);
+    });
+
+    it('says which database is busy when another program keeps its lock', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const held = await lockfile.lock(file, { realpath: false });
+      await assert.rejects(
+        lockDatabaseFile(file, { waitSeconds: 0.3, pollMs: 100, onCompromised: () => undefined }),
+        (error: unknown) => error instanceof DatabaseBusyError && error.file === file,
+      );
+      await held();
     });
 
     it('waits for the lock the other program holds when it locks its writes', async () => {
