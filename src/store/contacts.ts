@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Problem } from '../tracker/trackerEntry';
 import { decodeContactsFile, readContactsCsv, type ContactRecord } from './contactsCsv';
-import type { TrackingDatabase } from './database';
+import type { LockWait, TrackingDatabase } from './database';
 
 export interface Contact {
   contactId: string;
@@ -102,6 +102,7 @@ function lastRowPerContact(records: readonly ContactRecord[], problems: Problem[
 export async function importContactsFile(
   database: TrackingDatabase,
   file: string,
+  wait?: LockWait,
 ): Promise<ContactsImportResult> {
   const { text, encoding } = decodeContactsFile(await readFile(file));
   const read = readContactsCsv(text, encoding);
@@ -126,6 +127,6 @@ export async function importContactsFile(
       await database.save();
     }
     return upserted;
-  });
+  }, wait);
   return { ...counts, invalid: read.invalid, refused: false, problems };
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import { migrations } from './schema';
@@ -68,12 +69,17 @@ export interface OpenOptions {
 /** How long exclusive work waits for another program that holds the database's lock. */
 const LOCK_WAIT_S = 30;
 
+/** For exclusive work that may wait for another program's lock on the database file. */
+export type LockWait = Pick<DatabaseLockOptions, 'onWait' | 'signal'>;
+
 export interface DatabaseLockOptions {
   /** How long to wait for another program that holds the lock, looking every `pollMs`. */
   waitSeconds: number;
   pollMs: number;
   /** Called once, before waiting, when another program holds the lock. */
   onWait?: () => void;
+  /** Stops the wait: the promise rejects with the signal's reason and no lock is taken. */
+  signal?: AbortSignal;
   /**
    * The lock was taken over while held (its holder looked dead: blocked for longer than
    * `staleMs`). Without a handler proper-lockfile throws from a timer, which nothing can catch.
@@ -92,28 +98,27 @@ export async function lockDatabaseFile(
   file: string,
   options: DatabaseLockOptions,
 ): Promise<() => Promise<void>> {
-  const { waitSeconds, pollMs, onWait, onCompromised, staleMs } = options;
+  const { waitSeconds, pollMs, onWait, onCompromised, staleMs, signal } = options;
   const base = { realpath: false, onCompromised, ...(staleMs ? { stale: staleMs } : {}) };
-  try {
-    return await lockfile.lock(file, { ...base, retries: 0 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-      throw error;
-    }
-  }
-  onWait?.();
-  const retries = Math.ceil((waitSeconds * 1000) / pollMs);
-  return lockfile
-    .lock(file, {
-      ...base,
-      retries: { retries, minTimeout: pollMs, maxTimeout: pollMs, factor: 1 },
-    })
-    .catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ELOCKED') {
-        throw new DatabaseBusyError(file);
+  const deadline = Date.now() + waitSeconds * 1000;
+  // One try every pollMs, not proper-lockfile's own retries, so that a cancel stops the wait.
+  for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await lockfile.lock(file, { ...base, retries: 0 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+        throw error;
       }
-      throw error;
-    });
+    }
+    if (Date.now() >= deadline) {
+      throw new DatabaseBusyError(file);
+    }
+    if (attempt === 0) {
+      onWait?.();
+    }
+    await sleep(pollMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+  }
 }
 
 /** The schema version this code writes; a file with a higher one is from a newer release. */
@@ -244,11 +249,12 @@ export class TrackingDatabase {
 
   /**
    * Runs `work` after every earlier exclusive work has finished. Use it for anything that
-   * opens a transaction or saves, so that writers never interleave.
+   * opens a transaction or saves, so that writers never interleave. `wait` is told when
+   * another program holds the database's lock, and can stop the wait for it.
    */
-  exclusive<T>(work: () => Promise<T> | T): Promise<T> {
+  exclusive<T>(work: () => Promise<T> | T, wait: LockWait = {}): Promise<T> {
     return this.inTurn(async () => {
-      const unlock = await this.lock();
+      const unlock = await this.lock(wait);
       try {
         await this.reloadIfSavedElsewhere();
         return await work();
@@ -309,11 +315,12 @@ export class TrackingDatabase {
   }
 
   /** Takes the lock file when this database locks its writes; returns what lets go of it. */
-  private async lock(): Promise<() => Promise<void>> {
+  private async lock(wait: LockWait): Promise<() => Promise<void>> {
     if (!this.lockWrites || !this.file) {
       return async () => undefined;
     }
     const release = await lockDatabaseFile(this.file, {
+      ...wait,
       waitSeconds: LOCK_WAIT_S,
       pollMs: 250,
       onCompromised: (error) => this.onLockLost?.(error),

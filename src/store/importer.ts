@@ -27,6 +27,8 @@ export interface ImportOptions {
   prefixHasher?: PrefixHasher;
   /** How the import hashes the file when it starts the hashing itself. */
   hashing?: PrefixHasherOptions;
+  /** Another program (a command-line import) is writing the database: the import waits. */
+  onWaitForDatabase?(): void;
 }
 
 export interface ImportResult {
@@ -157,7 +159,17 @@ export function importTrackerFile(
   filePath: string,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  return database.exclusive(() => importExclusively(database, path.resolve(filePath), options));
+  const wait = { signal: options.signal, onWait: options.onWaitForDatabase };
+  return database
+    .exclusive(() => importExclusively(database, path.resolve(filePath), options), wait)
+    .catch(async (error: unknown) => {
+      // Cancelled while waiting for the database, the import never began: the hashing is ours.
+      await options.prefixHasher?.close();
+      if (options.signal?.aborted && !(error instanceof ImportCancelledError)) {
+        throw new ImportCancelledError(path.basename(filePath));
+      }
+      throw error;
+    });
 }
 
 async function importExclusively(
@@ -174,11 +186,6 @@ async function importExclusively(
   hasher ??= await PrefixHasher.start(filePath, options.hashing);
   try {
     return await importHashed(database, filePath, options, hasher);
-  } catch (error) {
-    if (options.signal?.aborted && !(error instanceof ImportCancelledError)) {
-      throw new ImportCancelledError(path.basename(filePath));
-    }
-    throw error;
   } finally {
     await hasher.close();
   }

@@ -88,8 +88,11 @@ export class PrefixHasher {
     return named !== undefined && named.dev === held.dev && named.ino === held.ino;
   }
 
-  /** Stops the hashing and closes the file. */
+  /** Stops the hashing and closes the file; later calls do nothing. */
   async close(): Promise<void> {
+    if (this.closed) {
+      return;
+    }
     this.closed = true;
     await this.hashing?.catch(() => undefined);
     await this.file.close();

@@ -8,6 +8,9 @@ import type { DateOrder, Problem } from '../tracker/trackerEntry';
 import type { StoreService } from './storeService';
 
 const SHOW_PROBLEMS = 'Show problems';
+/** Shown while a command-line import holds the database (the wait ends after 30 s). */
+export const WAITING_FOR_DATABASE =
+  'waiting for another program (a link-tracking import) to finish writing the database…';
 
 export function registerImportCommand(
   context: vscode.ExtensionContext,
@@ -114,6 +117,7 @@ function runImport(
       dateOrder,
       signal: abort.signal,
       onProgress,
+      onWaitForDatabase: () => progress.report({ message: WAITING_FOR_DATABASE }),
     })
     .finally(() => subscription.dispose());
 }

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { importContactsFile, type ContactsImportResult } from '../store/contacts';
+import { WAITING_FOR_DATABASE } from './importCommand';
 import type { StoreService } from './storeService';
 
 const SHOW_PROBLEMS = 'Show problems';
@@ -38,9 +39,29 @@ async function importContacts(
   }
   const fileName = path.basename(file.fsPath);
   let result: ContactsImportResult;
+  const abort = new AbortController();
   try {
-    result = await importContactsFile(store.database, file.fsPath);
+    result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Importing contacts from ${fileName}`,
+        cancellable: true,
+      },
+      (progress, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        return importContactsFile(store.database, file.fsPath, {
+          signal: abort.signal,
+          onWait: () => progress.report({ message: WAITING_FOR_DATABASE }),
+        });
+      },
+    );
   } catch (error) {
+    if (abort.signal.aborted) {
+      const message = `Import of ${fileName} was cancelled; nothing was imported.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message);
+      return undefined;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     log.error(`Contacts import of ${file.fsPath} failed: ${reason}`);
     void vscode.window.showErrorMessage(`Could not import ${fileName}: ${reason}`);

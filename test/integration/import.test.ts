@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import lockfile from 'proper-lockfile';
 import * as sinon from 'sinon';
 import * as vscode from 'vscode';
 import { elementTexts, eventually, hasUiBridge, screenshot, treeRows } from './ui';
@@ -298,6 +299,50 @@ describe('Import email tracking', () => {
     const ids = listed.map((click) => click.contactId);
     assert.equal(ids.filter((id) => id.startsWith('CLI-')).length, 5);
     assert.equal(ids.filter((id) => id.startsWith('AFT-')).length, 3);
+  });
+
+  it('says it is waiting while a command-line import holds the database, then imports', async () => {
+    const file = path.join(scratch, 'Tracker_Wait Fixture.xml');
+    writeFileSync(file, trackerWithClicks(4, 'WAIT'));
+    pick(file);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    // What the command line does for its whole run: hold the lock file beside the database.
+    const release = await lockfile.lock(api.store.databaseFile, { realpath: false });
+    let released = false;
+    try {
+      const importing = importCommand();
+      if (hasUiBridge()) {
+        await vscode.commands.executeCommand('notifications.showList');
+        await eventually(async () => {
+          const shown = await elementTexts('.notification-list-item-message');
+          assert.ok(
+            shown.some((text) =>
+              /waiting for another program \(a link-tracking import\)/.test(text),
+            ),
+            `notifications: ${shown.join(' | ')}`,
+          );
+        });
+        await screenshot('import-waiting-for-database.png');
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      assert.equal(
+        count('clicks', "WHERE contact_id LIKE 'WAIT-%'"),
+        0,
+        'imported before its turn',
+      );
+      await release();
+      released = true;
+      const result = await importing;
+      assert.equal(result?.added, 4);
+      assert.equal(count('clicks', "WHERE contact_id LIKE 'WAIT-%'"), 4);
+    } finally {
+      if (!released) {
+        await release();
+      }
+      await vscode.commands.executeCommand('notifications.hideList');
+      await vscode.commands.executeCommand('notifications.clearAll');
+    }
   });
 });
 

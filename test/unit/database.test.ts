@@ -381,6 +381,56 @@ describe('TrackingDatabase', () => {
       await held();
     });
 
+    it('stops waiting for the lock when the wait is cancelled, and takes none', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const held = await lockfile.lock(file, { realpath: false });
+      const abort = new AbortController();
+      let waits = 0;
+      const started = Date.now();
+      const waiting = lockDatabaseFile(file, {
+        waitSeconds: 30,
+        pollMs: 100,
+        onCompromised: () => undefined,
+        signal: abort.signal,
+        onWait: () => {
+          waits++;
+          setTimeout(() => abort.abort(new Error('cancelled by the user')), 250);
+        },
+      });
+      await assert.rejects(waiting, /cancelled by the user/);
+      assert.ok(Date.now() - started < 5000, 'the wait ran on after the cancel');
+      assert.equal(waits, 1);
+      // The other program still holds its lock: releasing it works, and then the lock is free.
+      await held();
+      const release = await lockDatabaseFile(file, {
+        waitSeconds: 0,
+        pollMs: 100,
+        onCompromised: () => undefined,
+      });
+      await release();
+    });
+
+    it('does not run exclusive work whose wait for the lock was cancelled', async () => {
+      const file = path.join(folder, 'tracking.sqlite');
+      const extension = await TrackingDatabase.open(file, wasmPath, { lockWrites: true });
+      await extension.save();
+      const held = await lockfile.lock(file, { realpath: false });
+      const abort = new AbortController();
+      let ran = false;
+      const work = extension.exclusive(
+        () => {
+          ran = true;
+        },
+        { signal: abort.signal, onWait: () => abort.abort() },
+      );
+      await assert.rejects(work);
+      assert.equal(ran, false);
+      await held();
+      // Later work runs: the cancelled one left nothing queued or locked.
+      assert.equal(await extension.exclusive(() => 'next'), 'next');
+      extension.close();
+    });
+
     it('waits for the lock the other program holds when it locks its writes', async () => {
       const file = path.join(folder, 'tracking.sqlite');
       const extension = await TrackingDatabase.open(file, wasmPath, { lockWrites: true });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { xxhash64 } from 'hash-wasm';
+import lockfile from 'proper-lockfile';
 import { listClicks, listImports } from '../../src/store/clickQueries';
 import { TrackingDatabase } from '../../src/store/database';
 import { PrefixHasher } from '../../src/store/prefixHash';
@@ -352,6 +353,40 @@ for (const mode of ['inline', 'reading thread'] as const) {
       // The database is usable afterwards: no transaction was left open.
       const after = await importFile(big);
       assert.equal(after.added, 30_000);
+    });
+
+    it('is cancelled while it waits for a command-line import that holds the database', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 5));
+      const locking = await TrackingDatabase.open(path.join(folder, 'locking.sqlite'), wasmPath, {
+        lockWrites: true,
+      });
+      await locking.save();
+      const savedBefore = readFileSync(locking.file!);
+      const held = await lockfile.lock(locking.file!, { realpath: false });
+      const abort = new AbortController();
+      const hasher = await PrefixHasher.start(file);
+      let waits = 0;
+      try {
+        const importing = importTrackerFile(locking, file, {
+          dateOrder: 'dmy',
+          reader,
+          signal: abort.signal,
+          prefixHasher: hasher,
+          onWaitForDatabase() {
+            waits++;
+            setTimeout(() => abort.abort(), 50);
+          },
+        });
+        await assert.rejects(importing, ImportCancelledError);
+        assert.equal(waits, 1);
+        assert.equal(count(locking, 'clicks'), 0);
+        assert.deepEqual(readFileSync(locking.file!), savedBefore);
+        // The early hashing handed over is closed: its file handle is not left open.
+        await assert.rejects(hasher.isFileAt(file));
+      } finally {
+        await held();
+        locking.close();
+      }
     });
 
     it('runs two imports started together one after the other', async () => {
