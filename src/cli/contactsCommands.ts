@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { importContactsFile, type ContactsImportResult } from '../store/contacts';
 import type { Problem } from '../tracker/trackerEntry';
-import type { TrackingDatabase } from '../store/database';
+import { DatabaseSaveError, type TrackingDatabase } from '../store/database';
 import { databaseFailure, EXIT_REFUSED, openDatabase, usageExit } from './cliSupport';
 
 // Exit codes: 0 the import ran (bad rows included), 1 refused or failed, 2 wrong usage.
@@ -40,6 +40,11 @@ async function runContactsImport(csv: string, flags: ContactsImportFlags): Promi
   try {
     result = await importContactsFile(database, csv);
   } catch (error) {
+    if (error instanceof DatabaseSaveError) {
+      // The list was read; the database is what failed, and its file is as it was.
+      databaseFailure(error, flags.json, { added: 0, updated: 0, unchanged: 0, invalid: 0 });
+      return;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     const problem: Problem = {
       line: 1,

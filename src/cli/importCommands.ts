@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { listClicks } from '../store/clickQueries';
-import type { TrackingDatabase } from '../store/database';
+import { DatabaseSaveError, type TrackingDatabase } from '../store/database';
 import { importSummary, importTrackerFile, type ImportResult } from '../store/importer';
 import { PrefixHasher } from '../store/prefixHash';
 import type { DateOrder, Problem } from '../tracker/trackerEntry';
@@ -73,6 +73,7 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
   }
   let result: ImportResult | undefined;
   let failure: Problem | undefined;
+  let unsaved: DatabaseSaveError | undefined;
   try {
     result = await importTrackerFile(database, trackerFile, {
       dateOrder: flags.dateOrder,
@@ -81,6 +82,10 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
       prefixHasher,
     });
   } catch (error) {
+    if (error instanceof DatabaseSaveError) {
+      // The tracker file was read; the database is what failed, and its file is as it was.
+      unsaved = error;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     failure = { line: 1, column: 1, severity: 'error', message: `cannot import: ${reason}` };
   } finally {
@@ -90,6 +95,10 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
     }
   }
 
+  if (unsaved) {
+    databaseFailure(unsaved, flags.json, { added: 0, duplicates: 0, invalid: 0 });
+    return;
+  }
   const refused = failure ?? result?.refused;
   const problems = refused ? [refused] : (result?.problems ?? []);
   if (flags.json) {

@@ -168,8 +168,9 @@ export class TrackingDatabase {
   /**
    * Opens the database file (a new one when it does not exist; the folder is created) and
    * migrates it. A file that is not a database we can use (garbage, not SQLite, a newer
-   * schema) is renamed to `<file>.corrupt-<timestamp>`, never deleted, and a new database is
-   * started; `renamedAside` then says where the old file went.
+   * schema, a migration that fails) is renamed to `<file>.corrupt-<timestamp>`, never deleted,
+   * and a new database is started; `renamedAside` then says where the old file went. Another
+   * program's SQLite database is refused (UnusableDatabaseError) and left where it is.
    */
   static async open(
     file: string,
@@ -181,22 +182,32 @@ export class TrackingDatabase {
     // sql.js compiles its WebAssembly while the file is read.
     const [SQL, bytes] = await Promise.all([loadSqlJs(wasmPath), readDatabaseFile(file, options)]);
 
-    let database: TrackingDatabase;
+    let unusable: string | undefined;
     if (bytes && bytes.length > 0) {
       const loaded = loadUsable(SQL, bytes);
       if ('db' in loaded) {
-        database = new TrackingDatabase(loaded.db, file, undefined, undefined, SQL);
+        const database = new TrackingDatabase(loaded.db, file, undefined, undefined, SQL);
         database.stamp = stamp;
-      } else {
-        if (options.readOnly) {
-          throw new UnusableDatabaseError(file, loaded.reason);
+        database.lockWrites = options.lockWrites ?? false;
+        unusable = database.migrateOrClose();
+        if (!unusable) {
+          return database;
         }
-        const aside = await renameAside(file);
-        database = new TrackingDatabase(new SQL.Database(), file, aside, loaded.reason, SQL);
+      } else if (loaded.otherProgram) {
+        // Someone's other database, given by mistake, is not moved: that would break its program.
+        throw new UnusableDatabaseError(file, loaded.reason);
+      } else {
+        unusable = loaded.reason;
       }
-    } else {
-      database = new TrackingDatabase(new SQL.Database(), file, undefined, undefined, SQL);
     }
+    let aside: string | undefined;
+    if (unusable) {
+      if (options.readOnly) {
+        throw new UnusableDatabaseError(file, unusable);
+      }
+      aside = await renameAside(file);
+    }
+    const database = new TrackingDatabase(new SQL.Database(), file, aside, unusable, SQL);
     database.lockWrites = options.lockWrites ?? false;
     return database.tune().migrate();
   }
@@ -230,6 +241,18 @@ export class TrackingDatabase {
         'PRAGMA cache_spill = OFF; PRAGMA cache_size = -262144;',
     );
     return this;
+  }
+
+  /** Brings a loaded file to the current schema; on failure closes it and says why. */
+  private migrateOrClose(): string | undefined {
+    try {
+      this.tune().migrate();
+      return undefined;
+    } catch (error) {
+      this.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      return `it could not be upgraded to schema version ${SCHEMA_VERSION}: ${reason}`;
+    }
   }
 
   private migrate(): this {
@@ -414,12 +437,16 @@ function readUserVersion(db: Database): number {
 }
 
 /** The bytes as a database we can use, or why they are not one. */
-function loadUsable(SQL: SqlJsStatic, bytes: Uint8Array): { db: Database } | { reason: string } {
+function loadUsable(
+  SQL: SqlJsStatic,
+  bytes: Uint8Array,
+): { db: Database } | { reason: string; otherProgram?: boolean } {
   const db = new SQL.Database(bytes);
   const reason = unusableReason(db);
-  if (reason) {
+  const otherProgram = reason ? undefined : otherProgramsReason(db);
+  if (reason || otherProgram) {
     db.close();
-    return { reason };
+    return { reason: (reason ?? otherProgram)!, otherProgram: otherProgram !== undefined };
   }
   return { db };
 }
@@ -437,6 +464,23 @@ function unusableReason(db: Database): string | undefined {
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * Why a readable SQLite file is another program's database, or undefined: it has tables but
+ * none of our schema versions. A file of ours always has a version once it has tables.
+ */
+function otherProgramsReason(db: Database): string | undefined {
+  if (readUserVersion(db) !== 0) {
+    return undefined;
+  }
+  const tables = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  const names = (tables[0]?.values ?? []).map((row) => String(row[0]));
+  if (names.length === 0) {
+    return undefined;
+  }
+  const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
+  return `it is an SQLite database with other tables (${shown}), not an email tracking database`;
 }
 
 async function renameAside(file: string): Promise<string> {

@@ -104,4 +104,28 @@ export const migrations: readonly string[] = [
       AND date = OLD.date_number AND time = OLD.time_number;
   END;
   `,
+  // 4: an insert through the view is checked against the calendar and the clock, not only the
+  // shape (2026-13-45 and 99:99:99 passed before: date() and time() give NULL or another value
+  // for them), and may leave out import_id, as README says: a click added by hand came from no
+  // import, and 0 names none.
+  `
+  DROP TRIGGER insert_click;
+  CREATE TRIGGER insert_click INSTEAD OF INSERT ON clicks BEGIN
+    SELECT RAISE(ABORT, 'clicks: date must be a real YYYY-MM-DD date and time a real HH:MM:SS')
+    WHERE NEW.date IS NOT date(NEW.date) OR NEW.time IS NOT time(NEW.time);
+    -- As in 3: no conflict on names, so that OR REPLACE cannot replace a name.
+    INSERT INTO names (text) SELECT NEW.template
+    WHERE NOT EXISTS (SELECT 1 FROM names WHERE text = NEW.template);
+    INSERT INTO names (text) SELECT NEW.link_name
+    WHERE NOT EXISTS (SELECT 1 FROM names WHERE text = NEW.link_name);
+    INSERT INTO stored_clicks VALUES (
+      NEW.contact_id,
+      (SELECT id FROM names WHERE text = NEW.template),
+      CAST(replace(NEW.date, '-', '') AS INTEGER),
+      CAST(replace(NEW.time, ':', '') AS INTEGER),
+      (SELECT id FROM names WHERE text = NEW.link_name),
+      coalesce(NEW.import_id, 0)
+    );
+  END;
+  `,
 ];

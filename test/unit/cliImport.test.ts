@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import initSqlJs from 'sql.js';
 import {
   type ClickFields,
   formatClick,
@@ -10,6 +19,7 @@ import {
   ROOT_END_TAG,
   trackerFileStart,
 } from '../../src/tracker/trackerWriter';
+import { canMountDisk, onSmallDisk } from './scratchFolder';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -214,6 +224,67 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.match(text.stderr, /database file .* cannot be used .*nothing was imported/);
     assert.doesNotMatch(text.stderr, /Tracker_A\.xml/);
   });
+
+  it("refuses another program's SQLite database, names it, and neither moves nor changes it", async () => {
+    const SQL = await initSqlJs();
+    const other = new SQL.Database();
+    other.run('CREATE TABLE imports (x); CREATE TABLE orders (id INTEGER PRIMARY KEY)');
+    writeFileSync(db, other.export());
+    other.close();
+    const before = readFileSync(db);
+    const file = write('Tracker_A.xml', formatTrackerFile('A', [click('1', '08:00:00')]));
+
+    const json = run('import', file, '--db', db, '--json');
+    assert.equal(json.code, 1, json.stderr);
+    const problem = (JSON.parse(json.stdout) as { problems: { line: number; message: string }[] })
+      .problems[0];
+    assert.equal(problem.line, 0);
+    assert.match(problem.message, /tracking\.sqlite cannot be used/);
+    assert.match(problem.message, /other tables \(imports, orders\), not an email tracking/);
+    const text = run('import', file, '--db', db);
+    assert.equal(text.code, 1);
+    assert.match(text.stderr, /not an email tracking database.*nothing was imported/);
+    const listed = run('clicks', '--db', db);
+    assert.equal(listed.code, 1);
+    assert.match(listed.stderr, /not an email tracking database/);
+
+    assert.deepEqual(readFileSync(db), before);
+    assert.deepEqual(readdirSync(folder).sort(), ['Tracker_A.xml', 'tracking.sqlite']);
+  });
+
+  (canMountDisk ? it : it.skip)(
+    'blames the database, not the tracker file, when the database cannot be saved',
+    () =>
+      onSmallDisk('1m', async (disk) => {
+        const full = path.join(disk, 'tracking.sqlite');
+        const first = write('Tracker_A.xml', formatTrackerFile('A', [click('1', '08:00:00')]));
+        assert.equal(run('import', first, '--db', full).code, 0);
+        const before = readFileSync(full);
+        // Leave too little room for the new copy of the database that a save writes.
+        const free = statfsSync(disk);
+        writeFileSync(path.join(disk, 'filler'), Buffer.alloc(free.bavail * free.bsize - 16_384));
+        const many = [click('2', '09:00:00'), click('3', '09:00:01')];
+        const second = write('Tracker_B.xml', formatTrackerFile('B', many));
+
+        const json = run('import', second, '--db', full, '--json');
+        assert.equal(json.code, 1, json.stderr);
+        const output = JSON.parse(json.stdout) as {
+          added: number;
+          problems: { line: number; message: string }[];
+        };
+        assert.equal(output.added, 0);
+        assert.equal(output.problems[0].line, 0, 'not a place in the tracker file');
+        assert.match(
+          output.problems[0].message,
+          /database file .*tracking\.sqlite could not be written/,
+        );
+        const text = run('import', second, '--db', full);
+        assert.equal(text.code, 1);
+        assert.doesNotMatch(text.stderr, /Tracker_B\.xml/);
+        assert.match(text.stderr, /could not be written.*nothing was imported/);
+        assert.deepEqual(readFileSync(full), before, 'the database file is as it was');
+      }),
+  );
 
   it('clicks refuses an unreadable database and leaves it where it is (it only reads)', () => {
     writeFileSync(db, 'not a database '.repeat(200));

@@ -146,9 +146,12 @@ describe('TrackingDatabase', () => {
   it('migrates a version 0 database (an empty SQLite file) to the current schema', async () => {
     const SQL = await initSqlJs({ locateFile: () => wasmPath });
     const empty = new SQL.Database();
-    empty.run('CREATE TABLE unrelated (x)');
+    // A table made and dropped: the file is a real SQLite database, with no table in it.
+    empty.run('CREATE TABLE gone (x); DROP TABLE gone');
     const file = path.join(folder, 'tracking.sqlite');
-    writeFileSync(file, empty.export());
+    const bytes = empty.export();
+    assert.ok(bytes.length > 0);
+    writeFileSync(file, bytes);
     empty.close();
 
     const database = await TrackingDatabase.open(file, wasmPath);
@@ -157,7 +160,7 @@ describe('TrackingDatabase', () => {
     const tables = database.db
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")[0]
       .values.flat();
-    assert.deepEqual(tables, ['contacts', 'imports', 'names', 'stored_clicks', 'unrelated']);
+    assert.deepEqual(tables, ['contacts', 'imports', 'names', 'stored_clicks']);
     const dateIndex = database.db.exec("SELECT 1 FROM sqlite_master WHERE name = 'clicks_by_date'");
     assert.equal(dateIndex.length, 0, 'migration 2 dropped the date index');
     database.close();
@@ -257,10 +260,23 @@ describe('TrackingDatabase', () => {
       ]);
     });
 
+    it('inserts a click named by the five text columns alone (from no import)', () => {
+      database.db.exec(`INSERT INTO clicks (contact_id, template, date, time, link_name)
+        VALUES ('5', 'Autumn', '2026-10-01', '23:59:59', 'Read')`);
+      assert.deepEqual(rows().at(-1), ['5', 'Autumn', '2026-10-01', '23:59:59', 'Read']);
+      const stored = database.db.exec("SELECT import_id FROM stored_clicks WHERE contact_id = '5'");
+      assert.equal(stored[0].values[0][0], 0);
+    });
+
     it('refuses a date or time not in the stored form, and deletes through the view', () => {
       for (const [date, time] of [
         ['2026-3-4', '09:05:00'],
         ['2026-03-04', '9:05:00'],
+        ['2026-13-45', '09:05:00'],
+        ['2026-02-30', '09:05:00'],
+        ['2026-03-04', '99:99:99'],
+        ['2026-03-04', '24:00:00'],
+        ['2026-03-04 ', '09:05:00'],
       ]) {
         assert.throws(
           () =>
@@ -457,6 +473,53 @@ describe('TrackingDatabase', () => {
     await database.save();
     database.close();
     assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+  });
+
+  it("refuses another program's SQLite database, and neither moves nor changes it", async () => {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const other = new SQL.Database();
+    other.run('CREATE TABLE unrelated (x)');
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, other.export());
+    other.close();
+    const before = readFileSync(file);
+
+    for (const options of [{}, { readOnly: true }]) {
+      await assert.rejects(
+        TrackingDatabase.open(file, wasmPath, options),
+        /tracking\.sqlite cannot be used \(it is an SQLite database with other tables \(unrelated\)/,
+      );
+    }
+    assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+  });
+
+  it('keeps aside a file whose migration fails, as it keeps a damaged one', async () => {
+    const file = path.join(folder, 'tracking.sqlite');
+    const SQL = await initSqlJs();
+    const damaged = new SQL.Database();
+    // Says it is schema 2, but its imports table is gone: migration 3 renames a column of it.
+    damaged.run('CREATE TABLE clicks (x); PRAGMA user_version = 2');
+    writeFileSync(file, damaged.export());
+    damaged.close();
+    const before = readFileSync(file);
+
+    // A reader is told, naming the file; nothing moves.
+    await assert.rejects(TrackingDatabase.open(file, wasmPath, { readOnly: true }), (error) => {
+      assert.ok(error instanceof UnusableDatabaseError);
+      assert.equal(error.file, file);
+      assert.match(error.message, /could not be upgraded to schema version \d+: .*imports/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+
+    // A writer keeps it aside, whole, and starts a new database.
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.ok(database.renamedAside);
+    assert.match(database.renamedAsideReason ?? '', /could not be upgraded/);
+    assert.deepEqual(readFileSync(database.renamedAside), before);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    database.close();
   });
 
   it('says which file could not be written when a save fails, and keeps the data', async () => {
