@@ -102,6 +102,8 @@ export class TrackerAppender {
   private handle!: FileHandle;
   /** The tracker file's encoding, which appends keep. */
   encoding: Encoding = 'utf-8';
+  /** Where the text of a UTF-16 file starts: after its BOM, if it has one. */
+  private textStart = 0;
   /** Device and inode of the open file, to notice the path being given another file. */
   private identity = '';
   /** Opened O_DSYNC: a write is durable when it returns. */
@@ -137,10 +139,12 @@ export class TrackerAppender {
       fsConstants.O_RDWR | (this.syncedWrites ? fsConstants.O_DSYNC : 0),
     );
     try {
-      const head = Buffer.alloc(4);
-      await handle.read(head, 0, 4, 0);
+      const head = Buffer.alloc(DECLARATION_BYTES);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
       this.handle = handle;
-      this.encoding = detectEncoding(head);
+      const detected = detectEncoding(head.subarray(0, bytesRead), this.options.file);
+      this.encoding = detected.encoding;
+      this.textStart = detected.textStart;
       const { dev, ino } = await handle.stat();
       this.identity = `${dev}:${ino}`;
       this.expectedSize = -1;
@@ -297,8 +301,14 @@ export class TrackerAppender {
     // One stat of the path, cheap enough for every batch: another file at the path is opened
     // instead, and a file that was edited in place is looked at again.
     const sizeNow = this.sizeAtPath();
-    if (sizeNow === undefined) {
-      this.options.log?.(`${this.options.file}: the file was replaced or removed; reopening it`);
+    if (sizeNow === undefined || sizeNow === 0) {
+      // An emptied file is started afresh, as it would be on start.
+      this.options.log?.(
+        `${this.options.file}: ` +
+          (sizeNow === 0
+            ? 'the file was emptied; starting it afresh'
+            : 'the file was replaced or removed; reopening it'),
+      );
       await this.handle.close().catch(() => undefined);
       await this.attach();
     } else if (sizeNow !== this.expectedSize) {
@@ -410,9 +420,9 @@ export class TrackerAppender {
    * from text index back to file offset. UTF-8 is read as latin1 so index = byte.
    */
   private async readText(from: number, to: number) {
-    const bom = bomLength(this.encoding);
+    const bom = this.textStart;
     const unit = this.encoding === 'utf-8' ? 1 : 2;
-    let start = Math.max(from, this.encoding === 'utf-8' ? 0 : bom);
+    let start = Math.max(from, bom);
     if (unit === 2 && (start - bom) % 2 !== 0) {
       start += 1;
     }
@@ -484,18 +494,53 @@ async function createIfMissing(options: AppenderOptions): Promise<void> {
   options.log?.(`${options.file}: created`);
 }
 
-function detectEncoding(head: Buffer): Encoding {
+/** The start of a file that holds its XML declaration, if it has one. */
+const DECLARATION_BYTES = 1024;
+
+/**
+ * The file's encoding, as the importer will read it: a BOM first, then UTF-16 without one
+ * (a `<` in two bytes), else the XML declaration. A UTF-8 file's text starts at 0: its BOM is
+ * read as text before the root, which is no trouble.
+ */
+function detectEncoding(head: Buffer, file: string): { encoding: Encoding; textStart: number } {
   if (head[0] === 0xff && head[1] === 0xfe) {
-    return 'utf-16le';
+    return { encoding: 'utf-16le', textStart: 2 };
   }
   if (head[0] === 0xfe && head[1] === 0xff) {
-    return 'utf-16be';
+    return { encoding: 'utf-16be', textStart: 2 };
   }
-  return 'utf-8';
+  if (head[0] === 0x3c && head[1] === 0x00) {
+    return { encoding: 'utf-16le', textStart: 0 };
+  }
+  if (head[0] === 0x00 && head[1] === 0x3c) {
+    return { encoding: 'utf-16be', textStart: 0 };
+  }
+  const hasBom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  const declared = DECLARED_ENCODING.exec(head.toString('latin1'))?.[1];
+  if (!hasBom && declared !== undefined && !readAsUtf8(declared)) {
+    // The importer would decode UTF-8 clicks as this encoding, and garble any non-ASCII text.
+    throw new TrackerFileError(
+      `${file}: the XML declaration says encoding="${declared}", but the server writes ` +
+        'UTF-8; it will not append to this file until it is saved as UTF-8',
+    );
+  }
+  return { encoding: 'utf-8', textStart: 0 };
 }
 
-function bomLength(encoding: Encoding): number {
-  return encoding === 'utf-8' ? 0 : 2;
+const DECLARED_ENCODING =
+  /^<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z][\w.-]*)["']/;
+
+/** Whether the importer reads a file of single bytes that declares `label` as UTF-8. */
+function readAsUtf8(label: string): boolean {
+  // A declaration in single bytes cannot be telling the truth about UTF-16; it is ignored.
+  if (/^utf-?16/i.test(label)) {
+    return true;
+  }
+  try {
+    return new TextDecoder(label).encoding === 'utf-8';
+  } catch {
+    return false; // no encoding by that name: not one the server can write faithfully
+  }
 }
 
 /**
@@ -526,6 +571,15 @@ export function findEnd(text: string, file: string): FileEnd {
     }
     if (rest.trim() !== '') {
       const at = rootEndTag.end + (rest.length - rest.trimStart().length);
+      if (startsElement(text, at, rootName)) {
+        // Entries appended as fragments: the first one only looks like the root, and its end
+        // tag is not where the next entry belongs.
+        throw new TrackerFileError(
+          `${file}:${lineAt(text, at)}: no single root element around the entries (another ` +
+            `top-level <${rootName}> starts here); the server will not append to this file ` +
+            'until they are wrapped in one root element',
+        );
+      }
       throw new TrackerFileError(
         `${file}:${lineAt(text, at)}: text after the root end tag </${rootName}>; ` +
           'the server will not append to this file until it is fixed',
@@ -561,7 +615,9 @@ function rootNameIn(head: string): string | undefined {
     }
     throw error;
   }
-  return walker.rootName;
+  // A first element that ends within the head is the root of a small file, or the first of
+  // several top-level entries: the full scan tells which.
+  return walker.rootEndTag ? undefined : walker.rootName;
 }
 
 /** Text is given to saxes this much at a time, so that the walk ends soon after the root. */
@@ -714,6 +770,11 @@ class RootWalker {
         'entries; the server will not append to this file',
     );
   }
+}
+
+/** Whether a start tag of element `name` begins at text index `at`. */
+function startsElement(text: string, at: number, name: string): boolean {
+  return text.startsWith(`<${name}`, at) && /[\s/>]/.test(text.charAt(at + 1 + name.length));
 }
 
 /** Where the zero bytes and white space at the end of `text` start: neither holds markup. */

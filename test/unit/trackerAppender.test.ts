@@ -6,6 +6,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,17 @@ describe('tracker appender', () => {
   });
 
   afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** Opens the appender on `file`, keeping the lines it logs. */
+  async function openLogging() {
+    const logged: string[] = [];
+    const appender = await TrackerAppender.open({
+      file,
+      regName: 'ABC Ltd',
+      log: (line) => logged.push(line),
+    });
+    return { appender, logged };
+  }
 
   function sideFiles(): string[] {
     return readdirSync(folder).filter((name) => name.includes('.damaged-'));
@@ -95,12 +107,7 @@ describe('tracker appender', () => {
   });
 
   it('appends to the new file when the path is given another one or the file is removed', async () => {
-    const logged: string[] = [];
-    const appender = await TrackerAppender.open({
-      file,
-      regName: 'ABC Ltd',
-      log: (line) => logged.push(line),
-    });
+    const { appender, logged } = await openLogging();
     await appender.append(click(1));
     // An edit saved atomically: another file renamed over the path.
     const edited = path.join(folder, 'edited.xml');
@@ -258,6 +265,99 @@ describe('tracker appender', () => {
     await assert.rejects(TrackerAppender.open({ file, regName: 'x' }), /not a tracker file/);
     assert.strictEqual(readFileSync(file, 'utf8'), 'just some text\n');
   });
+
+  it('refuses, naming the file, top-level entries with no single root, and leaves them alone', async () => {
+    // Enough fragments that the first one ends well inside the head the appender reads first.
+    const fragment = (n: number) =>
+      `<Click><EmailTemplate>A</EmailTemplate><ContactID>${n}</ContactID>` +
+      '<LinkName>L</LinkName><Date>2026-05-01</Date><Time>10:00:00</Time></Click>\n';
+    for (const text of [
+      fragment(1) + fragment(2),
+      Array.from({ length: 200 }, (_, n) => fragment(n)).join(''),
+    ]) {
+      writeFileSync(file, text);
+      await assert.rejects(TrackerAppender.open({ file, regName: 'ABC Ltd' }), (error: Error) =>
+        error.message.startsWith(
+          `${file}:2: no single root element around the entries (another top-level <Click> ` +
+            'starts here)',
+        ),
+      );
+      assert.strictEqual(readFileSync(file, 'utf8'), text);
+      assert.deepStrictEqual(sideFiles(), []);
+    }
+  });
+
+  it('refuses at a batch a file changed into top-level entries, and leaves it alone', async () => {
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+    await appender.append(click(1));
+    const text = formatClick(click(1)) + formatClick(click(2));
+    writeFileSync(file, text); // in place: the same file, now without a root
+    await assert.rejects(appender.append(click(3)), /no single root element around the entries/);
+    await appender.close();
+    assert.strictEqual(readFileSync(file, 'utf8'), text);
+  });
+
+  it('starts afresh a file emptied in place while open, and records the click', async () => {
+    const { appender, logged } = await openLogging();
+    await appender.append(click(1));
+    truncateSync(file, 0);
+    await appender.append(click(2));
+    await appender.append(click(3));
+    await appender.close();
+    assert.strictEqual(
+      readFileSync(file, 'utf8'),
+      formatTrackerFile('ABC Ltd', [click(2), click(3)]),
+    );
+    assert.ok(
+      logged.some((line) => line === `${file}: the file was emptied; starting it afresh`),
+      logged.join('\n'),
+    );
+  });
+
+  it('refuses, naming file and encoding, a file declared in an encoding it cannot write', async () => {
+    for (const declared of ['ISO-8859-1', 'windows-1252', 'us-ascii']) {
+      const text = formatTrackerFile('ABC Ltd', [click(1)]).replace('utf-8', declared);
+      writeFileSync(file, text);
+      await assert.rejects(
+        TrackerAppender.open({ file, regName: 'ABC Ltd' }),
+        new TrackerFileError(
+          `${file}: the XML declaration says encoding="${declared}", but the server writes ` +
+            'UTF-8; it will not append to this file until it is saved as UTF-8',
+        ),
+      );
+      assert.strictEqual(readFileSync(file, 'utf8'), text);
+    }
+    // Other names for UTF-8, and a UTF-16 declaration in a file of single bytes, which the
+    // importer reads as UTF-8 too.
+    for (const declared of ['UTF8', 'utf-16']) {
+      writeFileSync(file, formatTrackerFile('ABC Ltd', [click(1)]).replace('utf-8', declared));
+      const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+      await appender.append(click(2, { template: 'Ünï ☀' }));
+      await appender.close();
+      assert.deepStrictEqual(
+        parseTrackerFile(file).map((c) => c.EmailTemplate),
+        ['Spring Newsletter', 'Ünï ☀'],
+      );
+    }
+  });
+
+  for (const encoding of ['utf-16le', 'utf-16be'] as const) {
+    it(`appends to a ${encoding} file without a BOM in ${encoding}`, async () => {
+      const encode = (text: string) => {
+        const bytes = Buffer.from(text, 'utf16le');
+        return encoding === 'utf-16be' ? bytes.swap16() : bytes;
+      };
+      const first = click(1, { template: 'Café' });
+      const second = click(2, { template: 'Ünï ☀' });
+      const text = (clicks: ClickFields[]) =>
+        formatTrackerFile('ABC Ltd', clicks).replace('utf-8', 'utf-16');
+      writeFileSync(file, encode(text([first])));
+      const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
+      await appender.append(second);
+      await appender.close();
+      assert.deepStrictEqual(readFileSync(file), encode(text([first, second])));
+    });
+  }
 
   it('lets two appenders on one file take turns without losing or doubling', async () => {
     const a = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
