@@ -2,10 +2,10 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { locationFor, verifyTrackedLink } from './trackedLink';
+import { locationFor, MAX_URL_BYTES, verifyTrackedLink } from './trackedLink';
 import type { TrackerAppender } from './trackerAppender';
 
-export const MAX_URL_BYTES = 8 * 1024;
+export { MAX_URL_BYTES };
 
 /** The scheme and host of a request target in absolute form, e.g. `http://track.example`. */
 const ABSOLUTE_FORM_ORIGIN = /^https?:\/\/[^/?#]*/i;
@@ -58,7 +58,10 @@ export function clickTimestamp(now: Date, utc: boolean): { date: string; time: s
   };
 }
 
-/** `/LinkTracking/` and `LinkTracking` both become `/LinkTracking`; `/` stays `/`. */
+/**
+ * `/LinkTracking/` and `LinkTracking` both become `/LinkTracking`; `/` stays `/`. The path is
+ * text as the user means it (`/Link Tracking`), not percent-encoded.
+ */
 export function normaliseBasePath(basePath: string): string {
   const trimmed = basePath.trim().replace(/^\/*/, '/').replace(/\/+$/, '');
   return trimmed === '' ? '/' : trimmed;
@@ -67,6 +70,8 @@ export function normaliseBasePath(basePath: string): string {
 export function startRedirectServer(options: RedirectServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const basePath = normaliseBasePath(options.basePath ?? '/LinkTracking');
+  // The base path as it is written in a URL a user can paste (`/Link%20Tracking`).
+  const encodedBasePath = basePath.split('/').map(encodeURIComponent).join('/');
   const log = options.log ?? (() => undefined);
   const utc = options.utc ?? false;
   let closing = false;
@@ -134,7 +139,7 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES) {
       return reply(414, 'Link too long', 'This address is too long to be a tracked link.');
     }
-    if (path !== basePath && path !== `${basePath}/`) {
+    if (!isBasePath(path)) {
       return reply(404, 'Not found', 'There is nothing at this address.');
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -191,6 +196,21 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     }
   }
 
+  /** Whether a request's path (percent-encoded as sent) is the base path, with or without `/`. */
+  function isBasePath(path: string): boolean {
+    let text = path;
+    // Compare text, not escapes: `%C3%BC` and `%c3%bc` both mean `ü`.
+    if (path.includes('%')) {
+      try {
+        text = decodeURIComponent(path);
+      } catch {
+        // A broken escape (`%zz`) names no path this server serves.
+        return false;
+      }
+    }
+    return text === basePath || text === `${basePath}/`;
+  }
+
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
@@ -202,7 +222,7 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
     server.listen(options.port ?? 8787, host, () => {
       const port = (server.address() as AddressInfo).port;
       const hostInUrl = host.includes(':') ? `[${host}]` : host;
-      const url = `http://${hostInUrl}:${port}${basePath === '/' ? '/' : basePath}`;
+      const url = `http://${hostInUrl}:${port}${encodedBasePath}`;
       server.on('error', (error) => log(`server error: ${error.message}`));
       log(`listening on ${url}`);
       resolve({

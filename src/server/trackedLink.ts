@@ -1,6 +1,7 @@
 // Signed tracked links: making them, checking them, and turning the target into a Location value.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { trimXmlSpace } from '../tracker/dateTime';
+import { unwritableCharacter } from '../tracker/trackerWriter';
 
 /** What a tracked link carries besides its signature. */
 export interface TrackedLinkFields {
@@ -14,6 +15,9 @@ export interface TrackedLinkFields {
 /** Query parameter names, in the order they appear in a link. */
 export const LINK_PARAMS = { template: 't', contactId: 'c', linkName: 'n', target: 'u' } as const;
 export const SIGNATURE_PARAM = 's';
+
+/** The longest request target (path and query, in bytes) the server accepts; links must fit. */
+export const MAX_URL_BYTES = 8 * 1024;
 
 type LinkField = keyof TrackedLinkFields | 'signature';
 
@@ -74,16 +78,24 @@ export function signFields(fields: TrackedLinkFields, key: Buffer): string {
   return computeSignature(fields, key).toString('base64url');
 }
 
-/** A tracked link on `baseUrl` (the server's public address, e.g. https://host/LinkTracking). */
+/**
+ * A tracked link on `baseUrl` (the server's public address, e.g. https://host/LinkTracking).
+ * Throws a TargetError for a link the server could not record as given.
+ */
 export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key: Buffer): string {
   checkTarget(fields.target);
   for (const [name, value] of [
     ['template', fields.template],
-    ['contact', fields.contactId],
+    ['contact ID', fields.contactId],
     ['link name', fields.linkName],
   ]) {
-    if (hasLoneSurrogate(value)) {
-      throw new TargetError(`The ${name} contains text that is not valid Unicode.`);
+    // The server would write the value changed (or not at all) into the tracker file.
+    const unwritable = unwritableCharacter(value);
+    if (unwritable) {
+      throw new TargetError(
+        `The ${name} contains ${unwritable.code} (character ${unwritable.position}), ` +
+          'which a tracker file cannot hold.',
+      );
     }
   }
   const blank = blankRequiredField(fields);
@@ -103,7 +115,27 @@ export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key:
   query.set(LINK_PARAMS.linkName, fields.linkName);
   query.set(LINK_PARAMS.target, fields.target);
   query.set(SIGNATURE_PARAM, signFields(fields, key));
-  return `${base.origin}${base.pathname}?${query.toString()}`;
+  const requestTarget = `${base.pathname}?${query.toString()}`;
+  checkLength(`${base.origin}${requestTarget}`, requestTarget, fields);
+  return `${base.origin}${requestTarget}`;
+}
+
+/** Throws a TargetError for a link the server would answer with 414 (URI Too Long). */
+function checkLength(link: string, requestTarget: string, fields: TrackedLinkFields): void {
+  // The server measures what it is sent, the path and query, so the host does not count.
+  const bytes = Buffer.byteLength(requestTarget);
+  if (bytes <= MAX_URL_BYTES) {
+    return;
+  }
+  const hint =
+    fields.linkName === fields.target
+      ? ' The link name is the target URL, so the target is in the link twice: ' +
+        'a shorter link name (--name on the command line) would help.'
+      : '';
+  throw new TargetError(
+    `The tracked link would be ${link.length} characters long: its path and query ` +
+      `(${bytes} bytes) are over the server's limit of ${MAX_URL_BYTES} bytes.${hint}`,
+  );
 }
 
 /** Reads and verifies the fields of a link from its query string (without the `?`). */

@@ -19,13 +19,19 @@ const XML_ESCAPES: Record<string, string> = {
   '>': '&gt;',
   '"': '&quot;',
   "'": '&apos;',
+  // A parser turns a raw CR (or CR LF) into LF; only a reference keeps the value as it was.
+  '\r': '&#13;',
 };
 
-// What escapeXml drops (XML 1.0 cannot carry it), and that plus what it escapes.
-// eslint-disable-next-line no-control-regex
-const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>"']/;
+// What escapeXml drops (XML 1.0 cannot carry it, not even as a reference), as a character class.
+const ILLEGAL_XML = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF';
+const ILLEGAL_XML_CHARS = new RegExp(`[${ILLEGAL_XML}]`, 'g');
+const NEEDS_ESCAPING = new RegExp(`[${ILLEGAL_XML}&<>"'\\r]`);
+// What no tracker file can hold: those characters, and half of a surrogate pair on its own,
+// which neither UTF-8 nor UTF-16 can encode.
+const UNWRITABLE = new RegExp(
+  `[${ILLEGAL_XML}]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]`,
+);
 
 /** Escapes text for element content or attribute values. */
 export function escapeXml(text: string): string {
@@ -35,7 +41,20 @@ export function escapeXml(text: string): string {
   }
   // Characters XML 1.0 cannot carry at all are dropped rather than written as a broken document.
   const legal = text.replace(ILLEGAL_XML_CHARS, '');
-  return legal.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
+  return legal.replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c]);
+}
+
+/**
+ * The first character of `text` that a tracker file cannot hold, as `U+XXXX` with its 1-based
+ * position, or undefined when every character can be written and read back.
+ */
+export function unwritableCharacter(text: string): { code: string; position: number } | undefined {
+  const found = UNWRITABLE.exec(text);
+  if (!found) {
+    return undefined;
+  }
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return { code: `U+${code}`, position: found.index + 1 };
 }
 
 /** The start of a new tracker file, up to and including the root start tag. */

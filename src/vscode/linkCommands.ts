@@ -85,6 +85,8 @@ async function createTrackedLink(
       return { link: url };
     }
     const contacts = directoryContacts(store.database, choice.client);
+    // Made before the save dialog, so that a link that cannot be made is said before asking.
+    const csv = mailMergeCsv(baseUrl, key, link, contacts);
     const saveTo = await vscode.window.showSaveDialog({
       title: `Save ${contacts.length} tracked links for mail merge`,
       saveLabel: 'Save mail-merge file',
@@ -94,7 +96,7 @@ async function createTrackedLink(
     if (!saveTo) {
       return undefined;
     }
-    await writeFile(saveTo.fsPath, mailMergeCsv(baseUrl, key, link, contacts), 'utf8');
+    await writeFile(saveTo.fsPath, csv, 'utf8');
     log.info(`Saved ${contacts.length} tracked links to ${saveTo.fsPath}`);
     void vscode.window.showInformationMessage(
       `Saved ${contacts.length} tracked links to ${path.basename(saveTo.fsPath)}.`,

@@ -31,6 +31,21 @@ describe('mail-merge CSV', () => {
       assert.deepStrictEqual(check.fields, { ...link, contactId: contacts[index].contactId });
     }
   });
+
+  it('refuses contacts whose link could not be used, naming the contact', () => {
+    const link = { template: 'Spring', linkName: 'Offer', target: 'https://e.org/' };
+    const base = 'https://track.example.com/LinkTracking';
+    const ok = { contactId: '1', name: 'Ann', email: '' };
+    assert.throws(
+      () => mailMergeCsv(base, key, link, [ok, { contactId: 'x\u0001', name: 'B', email: '' }]),
+      /^Error: Contact "x\\u0001": The contact ID contains/,
+    );
+    const long = { contactId: '9'.repeat(9000), name: 'C', email: '' };
+    assert.throws(
+      () => mailMergeCsv(base, key, link, [ok, long]),
+      (error: Error) => error.message.startsWith('Contact "999') && /limit/.test(error.message),
+    );
+  });
 });
 
 describe('directory queries', () => {

@@ -1,16 +1,19 @@
 import * as assert from 'node:assert';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import {
   clickTimestamp,
+  MAX_URL_BYTES,
   normaliseBasePath,
   PortInUseError,
   startRedirectServer,
   type RunningServer,
 } from '../../src/server/redirectServer';
-import { makeTrackedLink, type TrackedLinkFields } from '../../src/server/trackedLink';
+import { makeTrackedLink, signFields, type TrackedLinkFields } from '../../src/server/trackedLink';
 import { TrackerAppender } from '../../src/server/trackerAppender';
+import { readTracker } from '../../src/tracker/trackerReader';
 import { parseTrackerFile } from './serverTestSupport';
 import { scratchFolder } from './scratchFolder';
 
@@ -134,13 +137,42 @@ describe('redirect server', () => {
     const hostile = {
       template: '</Tracker><x a="1">&lt;',
       contactId: ']]>\'"&',
-      linkName: '<!-- --><?pi?>\u0001',
+      linkName: '<!-- --><?pi?>',
     };
     assert.strictEqual((await get(link(hostile))).status, 302);
     const [click] = parseTrackerFile(file);
     assert.strictEqual(click.EmailTemplate, hostile.template);
     assert.strictEqual(click.ContactID, hostile.contactId);
-    assert.strictEqual(click.LinkName, '<!-- --><?pi?>');
+    assert.strictEqual(click.LinkName, hostile.linkName);
+  });
+
+  it('records line breaks and tabs in names so that the import reads them back unchanged', async () => {
+    const names = { template: 'a\rb', contactId: 'c\r\nd', linkName: 'e\nf\tg' };
+    assert.strictEqual((await get(link(names))).status, 302);
+    const { entries } = readTracker(readFileSync(file), { dateOrder: 'dmy' });
+    const { template, contactId, linkName } = entries[0];
+    assert.deepStrictEqual({ template, contactId, linkName }, names);
+  });
+
+  it('still redirects a link signed elsewhere with characters XML cannot hold, dropping them', async () => {
+    // makeTrackedLink refuses such names; a link signed by other software may still carry them.
+    const signed = {
+      template: 'a\u0001b',
+      contactId: '7',
+      linkName: 'x\uFFFEy',
+      target: 'https://example.org/',
+    };
+    const query = new URLSearchParams({
+      t: signed.template,
+      c: signed.contactId,
+      n: signed.linkName,
+      u: signed.target,
+      s: signFields(signed, key),
+    });
+    assert.strictEqual((await get(`${base}?${query.toString()}`)).status, 302);
+    const [click] = parseTrackerFile(file);
+    assert.strictEqual(click.EmailTemplate, 'ab');
+    assert.strictEqual(click.LinkName, 'xy');
   });
 
   it('answers HEAD like GET but never records it', async () => {
@@ -218,6 +250,63 @@ describe('redirect server', () => {
     } finally {
       await atRoot.close();
     }
+  });
+
+  it('serves a base path with a space or non-ASCII letters, and prints it percent-encoded', async () => {
+    for (const [basePath, encoded, alsoAccepted] of [
+      ['/Link Tracking', '/Link%20Tracking', '/Link%20Tracking/'],
+      ['/Verfolgung/ü', '/Verfolgung/%C3%BC', '/Verfolgung/%c3%bc'],
+    ]) {
+      const logged: string[] = [];
+      const other = await startRedirectServer({
+        key,
+        appender,
+        port: 0,
+        basePath,
+        log: (line) => logged.push(line),
+      });
+      try {
+        assert.strictEqual(other.url, `http://127.0.0.1:${other.port}${encoded}`);
+        assert.ok(logged.includes(`listening on ${other.url}`), logged.join('\n'));
+        const signed = makeTrackedLink(
+          other.url,
+          { template: 'T', contactId: '7', linkName: 'L', target: 'https://example.org/' },
+          key,
+        );
+        const query = signed.split('?')[1];
+        for (const pathname of [new URL(signed).pathname, alsoAccepted]) {
+          const answer = await rawRequest(
+            other.port,
+            `GET ${pathname}?${query} HTTP/1.1\r\nHost: x`,
+          );
+          assert.strictEqual(answer.status, 302, `${basePath}: ${pathname}`);
+        }
+        for (const pathname of [`${encoded}%zz`, '/Link%2', '/%FF', `${encoded}x`, '/%zz']) {
+          const answer = await rawRequest(
+            other.port,
+            `GET ${pathname}?${query} HTTP/1.1\r\nHost: x`,
+          );
+          assert.strictEqual(answer.status, 404, `${basePath}: ${pathname}`);
+        }
+      } finally {
+        await other.close();
+      }
+    }
+    assert.strictEqual(parseTrackerFile(file).length, 4);
+  });
+
+  it('accepts the longest link makeTrackedLink makes, which is the longest it accepts', async () => {
+    const padded = (size: number) => link({ target: `https://example.org/?q=${'x'.repeat(size)}` });
+    const requestBytes = (url: string) => {
+      const { pathname, search } = new URL(url);
+      return Buffer.byteLength(pathname + search);
+    };
+    const fits = MAX_URL_BYTES - requestBytes(padded(0));
+    const longest = padded(fits);
+    assert.strictEqual(requestBytes(longest), MAX_URL_BYTES);
+    assert.strictEqual((await get(longest)).status, 302);
+    assert.throws(() => padded(fits + 1), /limit/);
+    assert.strictEqual(parseTrackerFile(file).length, 1);
   });
 
   it('answers 404 for other paths, 405 with Allow for other methods', async () => {

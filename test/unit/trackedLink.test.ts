@@ -1,6 +1,7 @@
 import * as assert from 'node:assert';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
+import { MAX_URL_BYTES } from '../../src/server/redirectServer';
 import {
   decodeSigningKey,
   generateSigningKey,
@@ -156,6 +157,66 @@ describe('tracked links', () => {
   it('refuses a base URL that is not http(s) or carries a query', () => {
     assert.throws(() => makeTrackedLink('ftp://h/L', fields, key), /http or https/);
     assert.throws(() => makeTrackedLink('https://h/L?x=1', fields, key), /query/);
+  });
+
+  it('refuses a link longer than the server accepts, saying how long it is and the limit', () => {
+    // The link name defaults to the target, so a 4.1 KB target is in the link twice.
+    const target = `https://example.org/?q=${'x'.repeat(4100)}`;
+    assert.throws(
+      () =>
+        makeTrackedLink(
+          'http://127.0.0.1:8787/LinkTracking',
+          { ...fields, target, linkName: target },
+          key,
+        ),
+      (error: Error) =>
+        /\b8\d{3} characters\b/.test(error.message) &&
+        error.message.includes(`limit of ${MAX_URL_BYTES} bytes`) &&
+        /shorter link name \(--name/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        makeTrackedLink('http://h/L', { ...fields, target: `${target}${target.slice(8)}` }, key),
+      (error: Error) => /limit/.test(error.message) && !/link name/.test(error.message),
+    );
+  });
+
+  it('makes links up to exactly the request length the server accepts', () => {
+    const base = 'https://track.example.com/Link%20Tracking';
+    const requestBytes = (link: string) => {
+      const url = new URL(link);
+      return Buffer.byteLength(url.pathname + url.search);
+    };
+    const withPadding = (size: number) =>
+      makeTrackedLink(
+        base,
+        { ...fields, target: `https://example.org/?q=${'x'.repeat(size)}` },
+        key,
+      );
+    const fits = MAX_URL_BYTES - requestBytes(withPadding(0));
+    assert.strictEqual(requestBytes(withPadding(fits)), MAX_URL_BYTES);
+    assert.throws(() => withPadding(fits + 1), /limit/);
+  });
+
+  it('refuses a template, contact ID or link name a tracker file cannot hold, naming it', () => {
+    const unwritable = [...'\u0000\u0001\u0008\u000B\u000C\u001F\uFFFE\uFFFF', '\uD800', '\uDC00'];
+    for (const [field, name] of [
+      ['template', 'template'],
+      ['contactId', 'contact ID'],
+      ['linkName', 'link name'],
+    ] as const) {
+      for (const char of unwritable) {
+        assert.throws(
+          () => makeTrackedLink('http://h/L', { ...fields, [field]: `a${char}b` }, key),
+          (error: Error) => error.message.startsWith(`The ${name} contains`),
+          `${field} with U+${char.charCodeAt(0).toString(16)}`,
+        );
+      }
+      for (const value of ['a\tb', 'a\nb', 'a\rb', 'a\r\nb', 'ü😀\u007F\u0085']) {
+        const link = makeTrackedLink('http://h/L', { ...fields, [field]: value }, key);
+        assert.ok(verifyTrackedLink(queryOf(link), key).ok, JSON.stringify(value));
+      }
+    }
   });
 
   it('percent-encodes only non-ASCII characters for the Location header', () => {
