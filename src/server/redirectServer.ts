@@ -70,8 +70,10 @@ export function normaliseBasePath(basePath: string): string {
 export function startRedirectServer(options: RedirectServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const basePath = normaliseBasePath(options.basePath ?? '/LinkTracking');
-  // The base path as it is written in a URL a user can paste (`/Link%20Tracking`).
-  const encodedBasePath = basePath.split('/').map(encodeURIComponent).join('/');
+  // Given as text (`/Link Tracking`) or as written in a URL (`/Link%20Tracking`): requests match
+  // either way, and the address shown is one a user can paste.
+  const basePathText = decodedPath(basePath) ?? basePath;
+  const encodedBasePath = encodedPath(basePath);
   const log = options.log ?? (() => undefined);
   const utc = options.utc ?? false;
   let closing = false;
@@ -198,17 +200,13 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
 
   /** Whether a request's path (percent-encoded as sent) is the base path, with or without `/`. */
   function isBasePath(path: string): boolean {
-    let text = path;
-    // Compare text, not escapes: `%C3%BC` and `%c3%bc` both mean `ü`.
-    if (path.includes('%')) {
-      try {
-        text = decodeURIComponent(path);
-      } catch {
-        // A broken escape (`%zz`) names no path this server serves.
-        return false;
-      }
+    if (path === basePath || path === `${basePath}/`) {
+      return true; // byte for byte as configured, escapes and all
     }
-    return text === basePath || text === `${basePath}/`;
+    // Else compare text, not escapes: `%C3%BC` and `%c3%bc` both mean `ü`. A broken escape
+    // (`%zz`) names no other path.
+    const text = decodedPath(path);
+    return text !== undefined && (text === basePathText || text === `${basePathText}/`);
   }
 
   return new Promise((resolve, reject) => {
@@ -250,6 +248,25 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
       });
     });
   });
+}
+
+/** A path as text, its percent escapes decoded; undefined when one of them is broken. */
+function decodedPath(path: string): string | undefined {
+  if (!path.includes('%')) {
+    return path;
+  }
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path as written in a URL: what a path cannot hold raw is escaped, escapes are kept. */
+function encodedPath(path: string): string {
+  return path.replace(/%(?![0-9A-Fa-f]{2})|[^\w\-.~!$&'()*+,;=:@/%]/gu, (c) =>
+    encodeURIComponent(c),
+  );
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -82,7 +82,15 @@ export function signFields(fields: TrackedLinkFields, key: Buffer): string {
  * A tracked link on `baseUrl` (the server's public address, e.g. https://host/LinkTracking).
  * Throws a TargetError for a link the server could not record as given.
  */
-export function makeTrackedLink(baseUrl: string, fields: TrackedLinkFields, key: Buffer): string {
+export function makeTrackedLink(baseUrl: string, given: TrackedLinkFields, key: Buffer): string {
+  // The import trims the white space at the ends of names (" C " is contact "C"): the link
+  // carries them trimmed, so that what it records is what it was made with.
+  const fields: TrackedLinkFields = {
+    ...given,
+    template: trimXmlSpace(given.template),
+    contactId: trimXmlSpace(given.contactId),
+    linkName: trimXmlSpace(given.linkName),
+  };
   checkTarget(fields.target);
   for (const [name, value] of [
     ['template', fields.template],

@@ -12,6 +12,7 @@ import {
   trackerFileStart,
   type ClickFields,
 } from '../tracker/trackerWriter';
+import { fieldKindOf } from '../tracker/trackerFields';
 
 export class TrackerFileError extends Error {}
 
@@ -616,8 +617,9 @@ function rootNameIn(head: string): string | undefined {
     throw error;
   }
   // A first element that ends within the head is the root of a small file, or the first of
-  // several top-level entries: the full scan tells which.
-  return walker.rootEndTag ? undefined : walker.rootName;
+  // several top-level entries; one that holds fields is an entry, however long. The full scan
+  // tells which.
+  return walker.rootEndTag || walker.rootHoldsFields ? undefined : walker.rootName;
 }
 
 /** Text is given to saxes this much at a time, so that the walk ends soon after the root. */
@@ -670,6 +672,8 @@ class RootWalker {
   /** Just past the last complete child of the root, or past its start tag. */
   goodEnd = 0;
   rootEndTag: { start: number; end: number } | undefined;
+  /** A child of the "root" is a field (ContactID…): it is an entry, the first of fragments. */
+  rootHoldsFields = false;
   private depth = 0;
   private rootStart = 0;
   private readonly parser = new WalkParser({
@@ -714,10 +718,15 @@ class RootWalker {
       this.rootName = name;
       this.depth = 1;
       this.goodEnd = this.parser.position;
-    } else if (!tag.isSelfClosing) {
-      this.depth++;
-    } else if (this.depth === 1) {
-      this.goodEnd = this.parser.position;
+    } else {
+      if (this.depth === 1 && fieldKindOf(tag.name) !== undefined) {
+        this.rootHoldsFields = true;
+      }
+      if (!tag.isSelfClosing) {
+        this.depth++;
+      } else if (this.depth === 1) {
+        this.goodEnd = this.parser.position;
+      }
     }
   }
 

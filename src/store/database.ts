@@ -279,6 +279,8 @@ export class TrackingDatabase {
     return this.inTurn(async () => {
       const unlock = await this.lock(wait);
       try {
+        // A cancel that came as the lock was taken still stops the work before it begins.
+        wait.signal?.throwIfAborted();
         await this.reloadIfSavedElsewhere();
         return await work();
       } finally {
@@ -442,41 +444,48 @@ function loadUsable(
   bytes: Uint8Array,
 ): { db: Database } | { reason: string; otherProgram?: boolean } {
   const db = new SQL.Database(bytes);
-  const reason = unusableReason(db);
-  const otherProgram = reason ? undefined : otherProgramsReason(db);
-  if (reason || otherProgram) {
+  const unreadable = unreadableReason(db);
+  // Before the version: other programs set user_version too.
+  const otherProgram = unreadable ? undefined : otherProgramsReason(db);
+  const reason = unreadable ?? otherProgram ?? newerVersionReason(db);
+  if (reason) {
     db.close();
-    return { reason: (reason ?? otherProgram)!, otherProgram: otherProgram !== undefined };
+    return { reason, otherProgram: otherProgram !== undefined };
   }
   return { db };
 }
 
-/** Why an opened file cannot be used, or undefined when it can. */
-function unusableReason(db: Database): string | undefined {
+/** Why the bytes are not an SQLite database, or undefined when they are one. */
+function unreadableReason(db: Database): string | undefined {
   try {
     // sql.js opens any bytes lazily; reading the schema is what reveals a non-database.
     db.exec('SELECT count(*) FROM sqlite_master');
-    const version = readUserVersion(db);
-    if (version > SCHEMA_VERSION) {
-      return `it has schema version ${version}, newer than this release knows (${SCHEMA_VERSION})`;
-    }
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
 }
 
+function newerVersionReason(db: Database): string | undefined {
+  const version = readUserVersion(db);
+  return version > SCHEMA_VERSION
+    ? `it has schema version ${version}, newer than this release knows (${SCHEMA_VERSION})`
+    : undefined;
+}
+
+/** Tables every schema version of ours has had at least one of. */
+const OUR_TABLES = new Set(['imports', 'clicks', 'stored_clicks', 'names', 'contacts']);
+
 /**
- * Why a readable SQLite file is another program's database, or undefined: it has tables but
- * none of our schema versions. A file of ours always has a version once it has tables.
+ * Why a readable SQLite file is another program's database, or undefined: it has tables, and
+ * none of them is one of ours. (A damaged file of ours still has some; it is kept aside.)
  */
 function otherProgramsReason(db: Database): string | undefined {
-  if (readUserVersion(db) !== 0) {
-    return undefined;
-  }
-  const tables = db.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  const tables = db.exec(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+  );
   const names = (tables[0]?.values ?? []).map((row) => String(row[0]));
-  if (names.length === 0) {
+  if (names.length === 0 || names.some((name) => OUR_TABLES.has(name))) {
     return undefined;
   }
   const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');

@@ -105,14 +105,18 @@ export const migrations: readonly string[] = [
   END;
   `,
   // 4: an insert through the view is checked against the calendar and the clock, not only the
-  // shape (2026-13-45 and 99:99:99 passed before: date() and time() give NULL or another value
-  // for them), and may leave out import_id, as README says: a click added by hand came from no
-  // import, and 0 names none.
+  // shape: 2026-13-45 and 99:99:99 passed before. date() and time() with a +0 modifier give
+  // another value, or NULL, for a day or time that does not exist (with the modifier older
+  // sqlite3 releases normalise too). import_id may be left out, as README says: a click added
+  // by hand came from no import, and 0 names none.
   `
-  DROP TRIGGER insert_click;
+  DROP TRIGGER IF EXISTS insert_click;
   CREATE TRIGGER insert_click INSTEAD OF INSERT ON clicks BEGIN
     SELECT RAISE(ABORT, 'clicks: date must be a real YYYY-MM-DD date and time a real HH:MM:SS')
-    WHERE NEW.date IS NOT date(NEW.date) OR NEW.time IS NOT time(NEW.time);
+    WHERE NEW.date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+      OR NEW.time NOT GLOB '[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+      OR date(NEW.date, '+0 days') IS NOT NEW.date
+      OR time(NEW.time, '+0 seconds') IS NOT NEW.time;
     -- As in 3: no conflict on names, so that OR REPLACE cannot replace a name.
     INSERT INTO names (text) SELECT NEW.template
     WHERE NOT EXISTS (SELECT 1 FROM names WHERE text = NEW.template);

@@ -56,7 +56,8 @@ async function importContacts(
       },
     );
   } catch (error) {
-    if (abort.signal.aborted) {
+    // Only the wait for the database can be cancelled: a later failure is reported as one.
+    if (abort.signal.aborted && error === abort.signal.reason) {
       const message = `Import of ${fileName} was cancelled; nothing was imported.`;
       log.info(message);
       void vscode.window.showInformationMessage(message);

@@ -277,6 +277,7 @@ describe('TrackingDatabase', () => {
         ['2026-03-04', '99:99:99'],
         ['2026-03-04', '24:00:00'],
         ['2026-03-04 ', '09:05:00'],
+        ['-2026-01-01', '09:05:00'],
       ]) {
         assert.throws(
           () =>
@@ -447,6 +448,26 @@ describe('TrackingDatabase', () => {
       extension.close();
     });
 
+    it('does not begin exclusive work cancelled by the time its turn (and lock) came', async () => {
+      // No lock file to wait for here: the cancel is met only once the turn has come.
+      const database = await TrackingDatabase.openInMemory(wasmPath);
+      const abort = new AbortController();
+      abort.abort(new Error('cancelled by the user'));
+      let ran = false;
+      await assert.rejects(
+        database.exclusive(
+          () => {
+            ran = true;
+          },
+          { signal: abort.signal },
+        ),
+        /cancelled by the user/,
+      );
+      assert.equal(ran, false);
+      assert.equal(await database.exclusive(() => 'next'), 'next');
+      database.close();
+    });
+
     it('waits for the lock the other program holds when it locks its writes', async () => {
       const file = path.join(folder, 'tracking.sqlite');
       const extension = await TrackingDatabase.open(file, wasmPath, { lockWrites: true });
@@ -477,21 +498,44 @@ describe('TrackingDatabase', () => {
 
   it("refuses another program's SQLite database, and neither moves nor changes it", async () => {
     const SQL = await initSqlJs({ locateFile: () => wasmPath });
-    const other = new SQL.Database();
-    other.run('CREATE TABLE unrelated (x)');
-    const file = path.join(folder, 'tracking.sqlite');
-    writeFileSync(file, other.export());
-    other.close();
-    const before = readFileSync(file);
+    // Other programs number their schemas too: a version, even one newer than ours, is no sign.
+    for (const version of [0, 2, SCHEMA_VERSION + 3]) {
+      const other = new SQL.Database();
+      other.run(`CREATE TABLE unrelated (x); PRAGMA user_version = ${version}`);
+      const file = path.join(folder, `other-${version}.sqlite`);
+      writeFileSync(file, other.export());
+      other.close();
+      const before = readFileSync(file);
 
-    for (const options of [{}, { readOnly: true }]) {
-      await assert.rejects(
-        TrackingDatabase.open(file, wasmPath, options),
-        /tracking\.sqlite cannot be used \(it is an SQLite database with other tables \(unrelated\)/,
-      );
+      for (const options of [{}, { readOnly: true }]) {
+        await assert.rejects(
+          TrackingDatabase.open(file, wasmPath, options),
+          /other-\d+\.sqlite cannot be used \(it is an SQLite database with other tables \(unrelated\)/,
+        );
+      }
+      assert.deepEqual(readFileSync(file), before);
     }
-    assert.deepEqual(readFileSync(file), before);
-    assert.deepEqual(readdirSync(folder), ['tracking.sqlite']);
+    assert.equal(readdirSync(folder).filter((name) => name.includes('.corrupt-')).length, 0);
+  });
+
+  it('upgrades a version 3 database whose insert trigger was dropped by hand', async () => {
+    const SQL = await initSqlJs({ locateFile: () => wasmPath });
+    const old = new SQL.Database();
+    old.exec(migrations.slice(0, 3).join(';'));
+    old.exec(
+      "PRAGMA user_version = 3; DROP TRIGGER insert_click; INSERT INTO names (text) VALUES ('T')",
+    );
+    const file = path.join(folder, 'tracking.sqlite');
+    writeFileSync(file, old.export());
+    old.close();
+
+    const database = await TrackingDatabase.open(file, wasmPath);
+    assert.equal(database.renamedAside, undefined);
+    assert.equal(database.schemaVersion, SCHEMA_VERSION);
+    database.db.exec(`INSERT INTO clicks (contact_id, template, date, time, link_name)
+      VALUES ('1', 'T', '2026-03-14', '09:26:53', 'L')`);
+    assert.equal(database.db.exec('SELECT count(*) FROM clicks')[0].values[0][0], 1);
+    database.close();
   });
 
   it('keeps aside a file whose migration fails, as it keeps a damaged one', async () => {

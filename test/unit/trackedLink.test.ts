@@ -154,6 +154,28 @@ describe('tracked links', () => {
     assert.deepStrictEqual(check, { ok: false, kind: 'garbled', reason: 'the contact is empty' });
   });
 
+  it('carries names trimmed as the import compares them, and keeps inner white space', () => {
+    const link = makeTrackedLink(
+      'http://h/L',
+      {
+        ...fields,
+        template: ' Spring\tNews ',
+        contactId: '\r\n1042 ',
+        linkName: 'Book\ra review\r',
+      },
+      key,
+    );
+    assert.deepStrictEqual(verifyTrackedLink(queryOf(link), key), {
+      ok: true,
+      fields: {
+        ...fields,
+        template: 'Spring\tNews',
+        contactId: '1042',
+        linkName: 'Book\ra review',
+      },
+    });
+  });
+
   it('refuses a base URL that is not http(s) or carries a query', () => {
     assert.throws(() => makeTrackedLink('ftp://h/L', fields, key), /http or https/);
     assert.throws(() => makeTrackedLink('https://h/L?x=1', fields, key), /query/);

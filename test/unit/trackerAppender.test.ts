@@ -268,12 +268,14 @@ describe('tracker appender', () => {
 
   it('refuses, naming the file, top-level entries with no single root, and leaves them alone', async () => {
     // Enough fragments that the first one ends well inside the head the appender reads first.
-    const fragment = (n: number) =>
+    const fragment = (n: number, linkName = 'L') =>
       `<Click><EmailTemplate>A</EmailTemplate><ContactID>${n}</ContactID>` +
-      '<LinkName>L</LinkName><Date>2026-05-01</Date><Time>10:00:00</Time></Click>\n';
+      `<LinkName>${linkName}</LinkName><Date>2026-05-01</Date><Time>10:00:00</Time></Click>\n`;
     for (const text of [
       fragment(1) + fragment(2),
       Array.from({ length: 200 }, (_, n) => fragment(n)).join(''),
+      // A first entry longer than that head (link names go up to about 8 KB).
+      fragment(1, 'x'.repeat(5000)) + fragment(2),
     ]) {
       writeFileSync(file, text);
       await assert.rejects(TrackerAppender.open({ file, regName: 'ABC Ltd' }), (error: Error) =>
