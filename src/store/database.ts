@@ -473,8 +473,16 @@ function newerVersionReason(db: Database): string | undefined {
     : undefined;
 }
 
-/** Tables every schema version of ours has had at least one of. */
-const OUR_TABLES = new Set(['imports', 'clicks', 'stored_clicks', 'names', 'contacts']);
+/**
+ * Tables of ours (in some schema version), each known by two of its columns: a name alone can
+ * be another program's too (a CRM may well have `imports` or `contacts`).
+ */
+const OUR_TABLES: readonly (readonly [string, readonly string[]])[] = [
+  ['imports', ['file_path', 'imported_at']],
+  ['contacts', ['contact_id', 'client']],
+  ['clicks', ['contact_id', 'link_name']],
+  ['stored_clicks', ['contact_id', 'template_id']],
+];
 
 /**
  * Why a readable SQLite file is another program's database, or undefined: it has tables, and
@@ -485,7 +493,11 @@ function otherProgramsReason(db: Database): string | undefined {
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
   );
   const names = (tables[0]?.values ?? []).map((row) => String(row[0]));
-  if (names.length === 0 || names.some((name) => OUR_TABLES.has(name))) {
+  const ours = OUR_TABLES.some(([table, columns]) => {
+    const found = db.exec(`SELECT name FROM pragma_table_info('${table}')`)[0]?.values.flat();
+    return columns.every((column) => found?.includes(column));
+  });
+  if (names.length === 0 || ours) {
     return undefined;
   }
   const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');

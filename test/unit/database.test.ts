@@ -543,7 +543,10 @@ describe('TrackingDatabase', () => {
     const SQL = await initSqlJs();
     const damaged = new SQL.Database();
     // Says it is schema 2, but its imports table is gone: migration 3 renames a column of it.
-    damaged.run('CREATE TABLE clicks (x); PRAGMA user_version = 2');
+    damaged.run(
+      'CREATE TABLE contacts (contact_id TEXT PRIMARY KEY, name, email, client); ' +
+        'PRAGMA user_version = 2',
+    );
     writeFileSync(file, damaged.export());
     damaged.close();
     const before = readFileSync(file);
