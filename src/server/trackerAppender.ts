@@ -302,11 +302,15 @@ export class TrackerAppender {
     // One stat of the path, cheap enough for every batch: another file at the path is opened
     // instead, and a file that was edited in place is looked at again.
     const sizeNow = this.sizeAtPath();
-    if (sizeNow === undefined || sizeNow === 0) {
+    const emptied =
+      sizeNow !== undefined &&
+      sizeNow !== this.expectedSize &&
+      (sizeNow === 0 || (sizeNow <= BLANK_CHECK_BYTES && (await holdsNothing(this.handle))));
+    if (sizeNow === undefined || emptied) {
       // An emptied file is started afresh, as it would be on start.
       this.options.log?.(
         `${this.options.file}: ` +
-          (sizeNow === 0
+          (emptied
             ? 'the file was emptied; starting it afresh'
             : 'the file was replaced or removed; reopening it'),
       );
@@ -483,9 +487,8 @@ async function createIfMissing(options: AppenderOptions): Promise<void> {
     throw new TrackerFileError(`${options.file}: cannot open (${error.message})`);
   });
   if (existing) {
-    const { size } = await existing.stat();
-    await existing.close();
-    if (size > 0) {
+    const blank = await holdsNothing(existing).finally(() => existing.close());
+    if (!blank) {
       return;
     }
   }
@@ -493,6 +496,23 @@ async function createIfMissing(options: AppenderOptions): Promise<void> {
   const start = trackerFileStart(options.regName) + `${ROOT_END_TAG}\n`;
   await writeFileAtomic(options.file, start, { fsync: true });
   options.log?.(`${options.file}: created`);
+}
+
+/** A file this small is looked at whole to see whether it holds anything but white space. */
+const BLANK_CHECK_BYTES = 4096;
+
+/**
+ * Whether the file is empty or holds only white space and zero bytes (`echo > file`, or a
+ * crash before anything was written): there is nothing in it to keep.
+ */
+async function holdsNothing(handle: FileHandle): Promise<boolean> {
+  const { size } = await handle.stat();
+  if (size > BLANK_CHECK_BYTES) {
+    return false;
+  }
+  const bytes = Buffer.alloc(size);
+  const { bytesRead } = await handle.read(bytes, 0, size, 0);
+  return /^[\s\0]*$/.test(bytes.subarray(0, bytesRead).toString('latin1'));
 }
 
 /** The start of a file that holds its XML declaration, if it has one. */

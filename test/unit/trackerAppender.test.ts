@@ -6,7 +6,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -300,20 +299,32 @@ describe('tracker appender', () => {
   });
 
   it('starts afresh a file emptied in place while open, and records the click', async () => {
-    const { appender, logged } = await openLogging();
+    // Emptied, or left with only a line break (`echo > file`) or zero bytes: nothing to keep.
+    for (const emptied of ['', '\n', ' \r\n\t\0\0']) {
+      const { appender, logged } = await openLogging();
+      await appender.append(click(1));
+      writeFileSync(file, emptied);
+      await appender.append(click(2));
+      await appender.append(click(3));
+      await appender.close();
+      assert.strictEqual(
+        readFileSync(file, 'utf8'),
+        formatTrackerFile('ABC Ltd', [click(2), click(3)]),
+      );
+      assert.ok(
+        logged.some((line) => line === `${file}: the file was emptied; starting it afresh`),
+        logged.join('\n'),
+      );
+      rmSync(file);
+    }
+  });
+
+  it('starts afresh on open a file holding only white space', async () => {
+    writeFileSync(file, '\n\n  \n');
+    const appender = await TrackerAppender.open({ file, regName: 'ABC Ltd' });
     await appender.append(click(1));
-    truncateSync(file, 0);
-    await appender.append(click(2));
-    await appender.append(click(3));
     await appender.close();
-    assert.strictEqual(
-      readFileSync(file, 'utf8'),
-      formatTrackerFile('ABC Ltd', [click(2), click(3)]),
-    );
-    assert.ok(
-      logged.some((line) => line === `${file}: the file was emptied; starting it afresh`),
-      logged.join('\n'),
-    );
+    assert.strictEqual(readFileSync(file, 'utf8'), formatTrackerFile('ABC Ltd', [click(1)]));
   });
 
   it('refuses, naming file and encoding, a file declared in an encoding it cannot write', async () => {
