@@ -222,9 +222,6 @@ export class TrackerAppender {
     while (inFlight) {
       const error = await inFlight.written;
       const done = inFlight.batch;
-      // The next write starts before this batch is answered, so the disk is not left idle
-      // while the answers go out.
-      inFlight = this.startBatch();
       if (error) {
         done.forEach((w) => w.reject(error));
       } else {
@@ -232,6 +229,12 @@ export class TrackerAppender {
         this.batchCount++;
         done.forEach((w) => w.resolve());
       }
+      // The answers go out, and the requests already in hand are read, before the next write
+      // starts: batches grow, and every write and flush costs the machine more than waiting
+      // one turn. (Starting the next write first served 12,200 clicks/s against 13,700 at 50
+      // connections on a 2-core machine, and 19 clicks a write against 23.)
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight = this.startBatch();
     }
     // Cleared in the same tick as the last look at `waiting`, so no click is left behind.
     this.writing = false;
