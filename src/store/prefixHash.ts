@@ -10,6 +10,7 @@
 // more once the hashing has passed it.
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { createXXHash64, type IHasher } from 'hash-wasm';
+import { chunkBuffer } from '../tracker/chunkBuffer';
 
 const CHUNK_BYTES = 4 << 20;
 
@@ -37,7 +38,7 @@ export class PrefixHasher {
     private readonly resumed: IHasher,
     private readonly chunkBytes: number,
   ) {
-    this.buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+    this.buffers = [chunkBuffer(chunkBytes), chunkBuffer(chunkBytes)];
     this.states.push(running.save());
   }
 

@@ -2,6 +2,7 @@
 // text here (BOM, declared encoding); the rules for the text are the scanner's.
 import { open } from 'node:fs/promises';
 import { TextDecoder } from 'node:util';
+import { chunkBuffer } from './chunkBuffer';
 import type { DateOrder, Problem, TrackerEntry } from './trackerEntry';
 import type { EntryIssue } from './trackerFields';
 import { TrackerScanner, type EntrySpan, type ScanSummary } from './trackerScanner';
@@ -358,7 +359,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   options.signal?.throwIfAborted();
 
   // The head decides the encoding: read enough of it even when chunks are tiny (tests).
-  const head = Buffer.alloc(
+  const head = chunkBuffer(
     Math.max(0, Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset)),
   );
   let position = startOffset;
@@ -388,7 +389,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
     }
   };
 
-  const chunk = Buffer.alloc(Math.min(chunkSize, Math.max(1, totalBytes)));
+  const chunk = chunkBuffer(Math.min(chunkSize, Math.max(1, totalBytes)));
   let bytes: Uint8Array = head.subarray(sniffed.bomLength);
   let bytesStart = startOffset + sniffed.bomLength;
   for (;;) {
