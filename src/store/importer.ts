@@ -7,6 +7,7 @@ import { STORED_KEY_COLUMNS, storedDate, storedTime } from '../tracker/dedupKey'
 import type { DateOrder, Problem, TrackerEntry } from '../tracker/trackerEntry';
 import { readTrackerFileInThread, type ThreadOptions } from '../tracker/trackerReadThread';
 import type { ReadResult } from '../tracker/trackerReader';
+import type { OpenAtMark } from '../tracker/trackerScanner';
 import type { TrackingDatabase } from './database';
 import { PrefixHasher, type PrefixHasherOptions } from './prefixHash';
 
@@ -65,6 +66,8 @@ interface ReadMark {
   /** fingerprint() of the bytes read. */
   prefixHash: string;
   encoding: string;
+  /** The elements open at readBytes (see ReadResult.completeOpen). */
+  openElements: OpenAtMark[];
 }
 
 // The primary key of stored_clicks is the dedup key, so the database itself skips duplicates.
@@ -218,6 +221,7 @@ async function importHashed(
         encoding: mark?.encoding,
         firstLine: mark?.readLines,
         startOffset,
+        openBefore: mark?.openElements,
         signal: options.signal,
         onEntries(entries: TrackerEntry[]) {
           for (const entry of entries) {
@@ -258,6 +262,7 @@ async function importHashed(
       readLines: advanced ? read.completeLines : (mark?.readLines ?? 1),
       prefixHash: await hasher.digestAt(readBytes),
       encoding: read.encoding,
+      openElements: advanced ? read.completeOpen : (mark?.openElements ?? []),
     });
     db.exec('COMMIT');
     inTransaction = false;
@@ -299,7 +304,7 @@ function recordImportStart(db: Database, filePath: string): number {
 function recordImportEnd(db: Database, importId: number, result: ImportResult, mark: ReadMark) {
   db.run(
     'UPDATE imports SET added = ?, duplicates = ?, invalid = ?, encoding = ?, read_bytes = ?, ' +
-      'read_lines = ?, prefix_hash = ? WHERE id = ?',
+      'read_lines = ?, prefix_hash = ?, open_elements = ? WHERE id = ?',
     [
       result.added,
       result.duplicates,
@@ -308,6 +313,7 @@ function recordImportEnd(db: Database, importId: number, result: ImportResult, m
       mark.readBytes,
       mark.readLines,
       mark.prefixHash,
+      JSON.stringify(mark.openElements),
       importId,
     ],
   );
@@ -324,19 +330,21 @@ async function unchangedReadMark(
   hasher: PrefixHasher,
 ): Promise<ReadMark | undefined> {
   const statement = db.prepare(
-    'SELECT read_bytes, read_lines, prefix_hash, encoding FROM imports ' +
+    'SELECT read_bytes, read_lines, prefix_hash, encoding, open_elements FROM imports ' +
       'WHERE file_path = ? AND read_bytes > 0 ORDER BY id DESC LIMIT 1',
   );
   let mark: ReadMark | undefined;
   try {
     statement.bind([filePath]);
     if (statement.step()) {
-      const [readBytes, readLines, prefixHash, encoding] = statement.get();
-      mark = {
+      const [readBytes, readLines, prefixHash, encoding, openElements] = statement.get();
+      const open = parseOpenElements(openElements);
+      mark = open && {
         readBytes: Number(readBytes),
         readLines: Number(readLines),
         prefixHash: String(prefixHash),
         encoding: String(encoding),
+        openElements: open,
       };
     }
   } finally {
@@ -346,6 +354,25 @@ async function unchangedReadMark(
     return undefined;
   }
   return (await hasher.digestAt(mark.readBytes)) === mark.prefixHash ? mark : undefined;
+}
+
+/** imports.open_elements as written by recordImportEnd; undefined when missing or unreadable. */
+function parseOpenElements(value: unknown): OpenAtMark[] | undefined {
+  if (typeof value !== 'string') {
+    return undefined; // recorded before schema 5: the file is read in full
+  }
+  try {
+    const parsed: unknown = JSON.parse(value);
+    const valid =
+      Array.isArray(parsed) &&
+      parsed.every(
+        (el: Partial<OpenAtMark> | null) =>
+          typeof el?.name === 'string' && Number.isSafeInteger(el.line),
+      );
+    return valid ? (parsed as OpenAtMark[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

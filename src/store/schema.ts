@@ -132,4 +132,10 @@ export const migrations: readonly string[] = [
     );
   END;
   `,
+  // 5: the elements open where an import stopped reading (usually the root alone), as JSON, so
+  // that the next read of the tail refuses an end tag that a read of the whole file refuses.
+  // Imports recorded before have none: their files are read in full once more.
+  `
+  ALTER TABLE imports ADD COLUMN open_elements TEXT;
+  `,
 ];

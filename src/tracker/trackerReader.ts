@@ -5,7 +5,12 @@ import { TextDecoder } from 'node:util';
 import { chunkBuffer } from './chunkBuffer';
 import type { DateOrder, Problem, TrackerEntry } from './trackerEntry';
 import type { EntryIssue } from './trackerFields';
-import { TrackerScanner, type EntrySpan, type ScanSummary } from './trackerScanner';
+import {
+  type EntrySpan,
+  type OpenAtMark,
+  type ScanSummary,
+  TrackerScanner,
+} from './trackerScanner';
 
 export type TrackerEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | string;
 
@@ -38,11 +43,18 @@ export interface ReadResult {
   completeBytes: number;
   /** 1-based line number at which byte `completeBytes` sits. */
   completeLines: number;
+  /**
+   * The elements open at `completeBytes`, outermost first: a later read of the tail from there
+   * is given them as `openBefore`, so that it refuses what a read of the whole file refuses.
+   */
+  completeOpen: OpenAtMark[];
 }
 
 export interface ReadFileOptions extends ReadOptions {
   /** Read only the bytes from here on (the tail of a file read before). */
   startOffset?: number;
+  /** With startOffset: the elements open there (ReadResult.completeOpen of the read before). */
+  openBefore?: readonly OpenAtMark[];
   signal?: AbortSignal;
   /**
    * Receives the good entries in batches, in file order. When the result comes back with
@@ -178,6 +190,7 @@ class ResultBuilder {
       encoding,
       completeBytes: resumable ? byteBase + summary.completeBytes! : 0,
       completeLines: resumable ? summary.completeLine : firstLine,
+      completeOpen: summary.completeOpen,
     };
     if (summary.refused) {
       const { start, end, message } = summary.refused;
@@ -331,6 +344,7 @@ function refusedResult(problem: Problem, encoding: string, firstLine: number): R
     encoding,
     completeBytes: 0,
     completeLines: firstLine,
+    completeOpen: [],
   };
 }
 
@@ -372,7 +386,13 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
 
   const builder = new ResultBuilder();
   const scanner = new TrackerScanner(
-    { dateOrder: options.dateOrder, firstLine, tail, byteLength: byteCounter(decoder.encoding) },
+    {
+      dateOrder: options.dateOrder,
+      firstLine,
+      tail,
+      openBefore: options.openBefore,
+      byteLength: byteCounter(decoder.encoding),
+    },
     builder.sink,
   );
   let delivered: void | Promise<void> = undefined;

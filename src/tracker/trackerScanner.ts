@@ -27,10 +27,23 @@ export interface ScanOptions {
   firstLine?: number;
   /** The text is the tail of a file: end tags may close elements opened before it. */
   tail?: boolean;
+  /**
+   * The elements open where the tail starts, outermost first (ScanSummary.completeOpen of the
+   * read that stopped there). An end tag in the tail must then close the innermost of them, as
+   * it would in a read of the whole file. Unknown (undefined), any end tag may close one.
+   */
+  openBefore?: readonly OpenAtMark[];
   /** Collect value positions of good entries too (the editor needs them; the importer not). */
   spans?: boolean;
   /** Bytes the encoded form of a text takes, or undefined when it cannot be known. */
   byteLength?(text: string): number | undefined;
+}
+
+/** An element open at the resume point, kept so that a later tail can be checked against it. */
+export interface OpenAtMark {
+  name: string;
+  /** The line of its start tag, for messages. */
+  line: number;
 }
 
 /** Where an entry and its values are in the text. */
@@ -69,6 +82,8 @@ export interface ScanSummary {
   completeChars: number;
   completeBytes: number | undefined;
   completeLine: number;
+  /** The elements open at the resume point, outermost first (usually the root alone). */
+  completeOpen: OpenAtMark[];
 }
 
 class ScanError extends Error {
@@ -232,7 +247,10 @@ export class TrackerScanner {
   private completeLine: number;
   private completeGlobal = 0;
   private completeBytes: number | undefined = 0;
+  private completeOpen: OpenAtMark[];
   private compactedBytes: number | undefined = 0;
+  /** The elements opened before the tail and not yet closed in it (see openBefore). */
+  private readonly outer: OpenAtMark[];
 
   constructor(
     private readonly options: ScanOptions,
@@ -240,6 +258,8 @@ export class TrackerScanner {
   ) {
     this.line = options.firstLine ?? 1;
     this.completeLine = this.line;
+    this.outer = [...(options.openBefore ?? [])];
+    this.completeOpen = [...this.outer];
   }
 
   get refused(): Refusal | undefined {
@@ -296,6 +316,7 @@ export class TrackerScanner {
       completeChars: this.completeGlobal,
       completeBytes: this.completeBytes,
       completeLine: this.completeLine,
+      completeOpen: this.completeOpen,
     };
     if (this.refusal) {
       return summary;
@@ -406,7 +427,7 @@ export class TrackerScanner {
   }
 
   private openTagStart(tag: XmlTag): void {
-    if (this.strayEndTag && !this.options.tail) {
+    if (this.strayEndTag) {
       const stray = this.strayEndTag;
       throw new ScanError(
         0,
@@ -523,9 +544,12 @@ export class TrackerScanner {
     if (reported.startsWith('unmatched closing tag: ') && this.stack.length === 0) {
       // An end tag with no start: the tail of a file read before, or a file that lost its head.
       this.markup();
-      if (!this.options.tail) {
-        const start = buf.lastIndexOf('</', at);
-        const name = reported.slice('unmatched closing tag: '.length, -1);
+      const start = buf.lastIndexOf('</', at);
+      const name = reported.slice('unmatched closing tag: '.length, -1);
+      if (this.options.tail && this.outer.length > 0) {
+        this.closeOuter(name, start);
+      } else if (!this.options.tail || this.options.openBefore) {
+        // Refused if a start tag follows (see openTagStart), in a tail as in the whole file.
         this.strayEndTag ??= { at: this.pos(start), name };
       }
       return;
@@ -535,8 +559,8 @@ export class TrackerScanner {
       reported === 'the XML declaration must appear at the start of the document.'
     ) {
       const start = buf.lastIndexOf('<?', at);
-      if (this.bufStart + start === 0) {
-        return; // fragment mode knows no document start; the very start is one
+      if (this.bufStart + start === 0 && !this.options.tail) {
+        return; // fragment mode knows no document start; the very start is one (not a tail's)
       }
       throw new ScanError(
         start,
@@ -752,6 +776,35 @@ export class TrackerScanner {
     this.completeLocal = endIndex;
     this.completeLine = endLine;
     this.completePending = true;
+    // Usually the same root as after the last entry: build a new list only when it changed.
+    const known = this.completeOpen;
+    const outer = this.outer.length;
+    if (
+      outer + this.stack.length !== known.length ||
+      this.outer.some((el, i) => el !== known[i]) ||
+      this.stack.some((el, i) => el.name !== known[outer + i].name)
+    ) {
+      this.completeOpen = [
+        ...this.outer,
+        ...this.stack.map((el) => ({ name: el.name, line: el.start.line })),
+      ];
+    }
+  }
+
+  /**
+   * An end tag in a tail, with nothing open in the tail itself, closes the innermost element
+   * opened before the tail; any other name is refused, as a read of the whole file refuses it.
+   */
+  private closeOuter(name: string, start: number): void {
+    const open = this.outer.pop()!;
+    if (open.name !== name) {
+      throw new ScanError(
+        start,
+        `End tag </${name}> does not match the start tag <${open.name}> on line ${open.line}`,
+        undefined,
+        name.length + 3,
+      );
+    }
   }
 
   /** Extends the resume point over the line break after the entry, once that is in view. */
@@ -769,7 +822,12 @@ export class TrackerScanner {
     }
     if (buf.charCodeAt(k) === 13) {
       k++;
-      if (k >= buf.length && !this.final) {
+      if (k >= buf.length) {
+        if (this.final) {
+          // The file ends between CR and LF (a write cut short): the break is not whole yet,
+          // so the resume point stays before the CR and the next read counts the line there.
+          this.completePending = false;
+        }
         return;
       }
     }

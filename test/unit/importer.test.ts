@@ -246,6 +246,81 @@ for (const mode of ['inline', 'reading thread'] as const) {
       );
     });
 
+    /** Refusal of the whole file, as a read into an empty database gives it. */
+    async function fullReadRefusal(file: string) {
+      const other = await TrackingDatabase.open(path.join(folder, 'other.sqlite'), wasmPath);
+      try {
+        return (await importTrackerFile(other, file, { dateOrder: 'dmy', reader })).refused;
+      } finally {
+        other.close();
+      }
+    }
+
+    for (const [what, inserted] of [
+      ['an end tag that closes nothing open', '</Foo>\n'],
+      ['an XML declaration where the last read stopped', '<?xml version="1.0"?>\n'],
+    ]) {
+      it(`refuses a tail holding ${what}, as a read of the whole file does`, async () => {
+        const file = tracker('Tracker_A.xml', clicks(0, 3));
+        await importFile(file);
+        const text = readFileSync(file, 'utf8');
+        const end = text.lastIndexOf(ROOT_END_TAG);
+        writeFileSync(
+          file,
+          text.slice(0, end) + inserted + formatClick(clickAt(3)) + text.slice(end),
+        );
+        const before = listClicks(database.db);
+
+        const result = await importFile(file);
+        const whole = await fullReadRefusal(file);
+        assert.ok(whole, 'a read of the whole file refuses it');
+        assert.ok(result.refused, 'so does the read of the tail');
+        assert.equal(result.incremental, true);
+        assert.deepEqual(
+          [result.refused.line, result.refused.column, result.refused.message],
+          [whole.line, whole.column, whole.message],
+        );
+        assert.deepEqual(listClicks(database.db), before);
+        // The mark did not move past the bad part: the next import meets it again.
+        assert.ok((await importFile(file)).refused);
+      });
+    }
+
+    it('counts lines right after a read that stopped between the CR and LF of a line break', async () => {
+      const whole = formatTrackerFile('ABC Ltd', [
+        ...clicks(0, 3),
+        clickAt(3, { date: '2026-02-30' }),
+      ]).replace(/\n/g, '\r\n');
+      const file = path.join(folder, 'Tracker_A.xml');
+      const cut = whole.indexOf('</Click>\r\n') + '</Click>\r'.length;
+      writeFileSync(file, whole.slice(0, cut));
+      assert.equal((await importFile(file)).added, 1);
+
+      writeFileSync(file, whole);
+      const result = await importFile(file);
+      assert.equal(result.incremental, true);
+      const badLine = whole.slice(0, whole.indexOf('2026-02-30')).split('\r\n').length;
+      assert.deepEqual(
+        result.problems.map((problem) => problem.line),
+        [badLine],
+      );
+    });
+
+    it('reads a file in full once when its last import predates the record of open elements', async () => {
+      const file = tracker('Tracker_A.xml', clicks(0, 10));
+      await importFile(file);
+      database.db.exec('UPDATE imports SET open_elements = NULL');
+      appendClicks(file, clicks(10, 2));
+
+      const second = await importFile(file);
+      assert.equal(second.incremental, false);
+      assert.deepEqual([second.added, second.duplicates], [2, 10]);
+      appendClicks(file, clicks(12, 1));
+      const third = await importFile(file);
+      assert.equal(third.incremental, true);
+      assert.equal(third.added, 1);
+    });
+
     it('falls back to a full read when the part read before has changed', async () => {
       const file = tracker('Tracker_A.xml', clicks(0, 30));
       await importFile(file);
