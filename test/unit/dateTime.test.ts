@@ -136,6 +136,22 @@ describe('dateTime: a click date and time together', () => {
     }
   });
 
+  it('refuses a click that rounds past 9999-12-31 23:59:59 instead of carrying into year 10000', () => {
+    const cases: [string, string | undefined][] = [
+      ['9999-12-31T23:59:59.9999999', undefined],
+      ['31/12/9999', '23:59:59.5'],
+    ];
+    for (const [date, time] of cases) {
+      const result = normaliseClickDateTime(date, time, 'dmy');
+      assert.equal(result.ok, false, `${date} ${time}`);
+      assert.ok(
+        !result.ok && result.field === 'date' && /9999-12-31 23:59:59/.test(result.message),
+      );
+    }
+    const last = normaliseClickDateTime('9999-12-31', '23:59:59.4', 'dmy');
+    assert.deepEqual(last, { ok: true, value: { date: '9999-12-31', time: '23:59:59' } });
+  });
+
   it('keeps the wall-clock time of .NET DateTime text, never shifting zones', () => {
     const result = normaliseClickDateTime('2026-03-14T00:00:00-05:00', 'PT9H26M53S', 'dmy');
     assert.deepEqual(result, { ok: true, value: { date: '2026-03-14', time: '09:26:53' } });
