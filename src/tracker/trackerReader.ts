@@ -365,9 +365,17 @@ export async function readTrackerFile(path: string, options: ReadFileOptions): P
 type FileHandle = Awaited<ReturnType<typeof open>>;
 
 async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promise<ReadResult> {
-  const totalBytes = (await handle.stat()).size;
+  const info = await handle.stat();
+  const totalBytes = info.size;
   const startOffset = options.startOffset ?? 0;
   const firstLine = options.firstLine ?? 1;
+  if (!info.isFile()) {
+    // A pipe (`import /dev/stdin`) or a device has no size to read to: it would look empty.
+    const message =
+      'It is not a regular file (a pipe, a device or a folder); save the tracker file and import that';
+    const problem: Problem = { line: firstLine, column: 1, severity: 'error', message };
+    return refusedResult(problem, options.encoding ?? 'utf-8', firstLine);
+  }
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
   const tail = startOffset > 0 || firstLine > 1;
   options.signal?.throwIfAborted();

@@ -62,6 +62,22 @@ describe('link-tracking import and clicks (CLI)', function () {
     return file;
   }
 
+  it('refuses a pipe or a folder instead of reading it as an empty file', () => {
+    const file = write('Tracker_ABC Ltd.xml', formatTrackerFile('ABC Ltd', [click('1', '10:00')]));
+    // A shell pipe (Node's own child stdio is a socket, which cannot be opened at all).
+    const shell = `cat "$0" | "${process.execPath}" "${cli}" import /dev/stdin --db "$1" --json`;
+    const result = spawnSync('sh', ['-c', shell, file, db], { encoding: 'utf8' });
+    const piped = { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    assert.equal(piped.code, 1, piped.stderr);
+    const answer = JSON.parse(piped.stdout) as { added: number; problems: { message: string }[] };
+    assert.equal(answer.added, 0);
+    assert.match(answer.problems[0].message, /not a regular file/);
+
+    const folderImport = run('import', folder, '--db', db);
+    assert.equal(folderImport.code, 1);
+    assert.match(folderImport.stderr, /:1:1 error It is not a regular file/);
+  });
+
   it('imports with --json, then lists the clicks ordered by date, time and contact', () => {
     const file = write(
       'Tracker_ABC Ltd.xml',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TrackerEntry } from '../../src/tracker/trackerEntry';
@@ -150,17 +151,29 @@ describe('reading a tracker file in a worker thread', () => {
   });
 
   it('fails with the error reading inline gives when the thread cannot read the file', async () => {
-    // A folder passes the size check but cannot be read as a file.
-    const inline = await readTrackerFile(folder, { dateOrder: 'dmy', onEntries() {} }).then(
-      () => assert.fail('reading a folder succeeded'),
-      (error: Error) => error.message,
-    );
-    await assert.rejects(
-      readInThread(folder, {
-        onEntries() {},
-      }),
-      (error: Error) => error.message === inline,
-    );
+    // A socket passes the size check, but opening it fails (ENXIO).
+    const socket = path.join(folder, 'tracker.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const inline = await readTrackerFile(socket, { dateOrder: 'dmy', onEntries() {} }).then(
+        () => assert.fail('reading a socket succeeded'),
+        (error: Error) => error.message,
+      );
+      await assert.rejects(
+        readInThread(socket, { onEntries() {} }),
+        (error: Error) => error.message === inline,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses a folder as reading inline does', async () => {
+    const inline = await readTrackerFile(folder, { dateOrder: 'dmy', onEntries() {} });
+    const threaded = await readInThread(folder, { onEntries() {} });
+    assert.match(inline.refused?.message ?? '', /not a regular file/);
+    assert.deepEqual(threaded.refused, inline.refused);
   });
 
   it('reads inline when the worker script is missing', async () => {
