@@ -12,6 +12,9 @@ export function buildProgram(): Command {
     'Email link tracking: import tracker files, query clicks, serve tracked links.',
   );
   program.exitOverride(usageExit);
+  // A word too many (`import a.xml b.xml`) is wrong usage, not something to ignore. Each command
+  // registered below inherits this.
+  program.allowExcessArguments(false);
   registerImportCommands(program);
   registerContactsCommands(program);
   registerServerCommands(program);

@@ -322,6 +322,10 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(run('import', 'x.xml', '--db', db, '--date-order', 'ymd').code, 2);
     assert.equal(run('import', 'x.xml', '--db', db, '--bogus').code, 2);
     assert.equal(run('clicks').code, 2);
+    const tooMany = run('import', 'a.xml', 'b.xml', '--db', db);
+    assert.equal(tooMany.code, 2, 'a second file is not silently left out');
+    assert.match(tooMany.stderr, /too many arguments for 'import'/);
+    assert.equal(run('clicks', 'extra', '--db', db).code, 2);
     assert.equal(existsSync(db), false, 'wrong usage touches nothing');
     assert.equal(run('import', '--help').code, 0);
   });
