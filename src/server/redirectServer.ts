@@ -121,7 +121,12 @@ export function startRedirectServer(options: RedirectServerOptions): Promise<Run
   );
   server.maxConnections = options.maxConnections ?? 1024;
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
-    answerClientError(error, socket);
+    const status = answerClientError(error, socket);
+    if (status) {
+      // What the parser refused never reaches handle(): say it here, as handle() would.
+      const client = (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? '-';
+      log(`${status} - ${client} (${error.code ?? error.message})`);
+    }
   });
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse) {
@@ -279,22 +284,37 @@ const STATUS_TEXT: Record<number, string> = {
 function answerClientError(
   error: NodeJS.ErrnoException & { rawPacket?: Buffer },
   socket: Duplex,
-): void {
+): number | undefined {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
-    return;
+    return undefined;
   }
-  let status = 400;
-  if (error.code === 'HPE_HEADER_OVERFLOW') {
-    // A request line that does not end inside the packet is a URL that is far too long.
-    const lineEnd = error.rawPacket?.indexOf('\r\n') ?? -1;
-    status = lineEnd === -1 || lineEnd > MAX_URL_BYTES ? 414 : 431;
-  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? overflowStatus(error.rawPacket) : 400;
   const body = `${STATUS_TEXT[status]}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
   );
+  return status;
+}
+
+/**
+ * 414 (URL too long) or 431 (headers too large) for a request whose head passed maxHeaderSize.
+ * Node hands over only the packet it was parsing, which need not be the request's first: the
+ * end of the request line is known by the HTTP version before its line break.
+ */
+function overflowStatus(packet: Buffer | undefined): 414 | 431 {
+  const lineEnd = packet?.indexOf('\r\n') ?? -1;
+  if (!packet || lineEnd === -1) {
+    return 414; // inside one line longer than the packet: far more likely the URL than a header
+  }
+  const version = packet.toString('latin1', Math.max(0, lineEnd - 9), lineEnd);
+  if (!/ HTTP\/\d\.\d$/.test(version)) {
+    return 431; // the first line break ends a header: the request line was whole before
+  }
+  // The request line ends here: it is long unless this packet starts it and it is short.
+  const startsRequest = /^[A-Z]+ /.test(packet.toString('latin1', 0, 16));
+  return startsRequest && lineEnd <= MAX_URL_BYTES ? 431 : 414;
 }
 
 function send(response: http.ServerResponse, status: number, title: string, text: string) {
