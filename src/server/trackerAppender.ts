@@ -604,9 +604,17 @@ export function findEnd(text: string, file: string): FileEnd {
             'until they are wrapped in one root element',
         );
       }
+      // Well-formed XML allows a comment there, but each append rewrites the end tag at the end
+      // of the file, which would write over it.
+      const what = text.startsWith('<!--', at)
+        ? 'a comment'
+        : text.startsWith('<?', at)
+          ? 'a processing instruction'
+          : 'text';
       throw new TrackerFileError(
-        `${file}:${lineAt(text, at)}: text after the root end tag </${rootName}>; ` +
-          'the server will not append to this file until it is fixed',
+        `${file}:${lineAt(text, at)}: ${what} after the root end tag </${rootName}>; the server ` +
+          `appends before </${rootName}> and rewrites what follows it, so it will not append ` +
+          `to this file until that is moved inside <${rootName}> or deleted`,
       );
     }
     return { rootName, endTagOffset: rootEndTag.start, needsEndTag: false };

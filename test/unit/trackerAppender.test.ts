@@ -643,14 +643,19 @@ describe('finding the end of a tracker file', () => {
     );
   });
 
-  it('names the line of text after the root end tag, a comment included', () => {
+  it('names the line of what follows the root end tag, and calls a comment a comment', () => {
     const text = '<Tracker>\r\n  <Click/>\r\n</Tracker>\r\n\r\n<!-- later -->\r\n';
     assert.throws(
       () => findEnd(text, file),
       new TrackerFileError(
-        `${file}:5: text after the root end tag </Tracker>; ` +
-          'the server will not append to this file until it is fixed',
+        `${file}:5: a comment after the root end tag </Tracker>; the server appends before ` +
+          '</Tracker> and rewrites what follows it, so it will not append to this file until ' +
+          'that is moved inside <Tracker> or deleted',
       ),
+    );
+    assert.throws(
+      () => findEnd('<Tracker>\n</Tracker>\n<?pi x?>\n', file),
+      /:3: a processing instruction after the root end tag/,
     );
   });
 
