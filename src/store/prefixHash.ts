@@ -38,7 +38,9 @@ export class PrefixHasher {
     private readonly resumed: IHasher,
     private readonly chunkBytes: number,
   ) {
-    this.buffers = [chunkBuffer(chunkBytes), chunkBuffer(chunkBytes)];
+    // One allocation for both: each reserves address space (see chunkBuffer).
+    const both = chunkBuffer(2 * chunkBytes);
+    this.buffers = [both.subarray(0, chunkBytes), both.subarray(chunkBytes)];
     this.states.push(running.save());
   }
 

@@ -5,7 +5,9 @@
 // a buffer that does not start on a 32-byte boundary: the 198 MB benchmark file read 4 MB at a
 // time took 95-115 ms into Buffer.allocUnsafe (whose large blocks start 16 bytes into a page)
 // and 18-21 ms into a page-aligned buffer. Node offers no aligned allocation, but WebAssembly
-// memory always starts on a page boundary, so it serves as the backing store.
+// memory always starts on a page boundary, so it serves as the backing store. Each one reserves
+// about 10 GB of address space (not memory) until it is garbage collected, so callers ask for
+// one buffer and share it out rather than ask for many.
 
 /** WebAssembly memory grows in pages of 64 KB. */
 const WASM_PAGE = 65_536;

@@ -381,11 +381,18 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
   options.signal?.throwIfAborted();
 
   // The head decides the encoding: read enough of it even when chunks are tiny (tests).
-  const head = chunkBuffer(
-    Math.max(0, Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset)),
+  const headLength = Math.max(
+    0,
+    Math.min(Math.max(chunkSize, SNIFF_BYTES), totalBytes - startOffset),
   );
+  const chunkLength = Math.min(chunkSize, Math.max(1, totalBytes));
+  // One buffer holds the head, then each chunk: the head is decoded before the first chunk
+  // is read over it.
+  const buffer = chunkBuffer(Math.max(headLength, chunkLength));
   let position = startOffset;
-  position += (await handle.read(head, 0, head.length, position)).bytesRead;
+  // The file may have shrunk since its size was taken: only what was read is text.
+  const head = buffer.subarray(0, (await handle.read(buffer, 0, headLength, position)).bytesRead);
+  position += head.length;
   const sniffed = sniffEncoding(head, tail ? (options.encoding ?? 'utf-8') : options.encoding);
   const decoder = makeDecoder(sniffed.encoding);
   if (!(decoder instanceof TextDecoder)) {
@@ -417,7 +424,7 @@ async function readOpenFile(handle: FileHandle, options: ReadFileOptions): Promi
     }
   };
 
-  const chunk = chunkBuffer(Math.min(chunkSize, Math.max(1, totalBytes)));
+  const chunk = buffer.subarray(0, chunkLength);
   let bytes: Uint8Array = head.subarray(sniffed.bomLength);
   let bytesStart = startOffset + sniffed.bomLength;
   for (;;) {
