@@ -105,7 +105,8 @@ async function runImport(trackerFile: string, flags: ImportFlags): Promise<void>
     const output = {
       added: refused ? 0 : (result?.added ?? 0),
       duplicates: refused ? 0 : (result?.duplicates ?? 0),
-      invalid: result?.invalid ?? 0,
+      // A refused file imports nothing: no count of it means anything, and none is listed.
+      invalid: refused ? 0 : (result?.invalid ?? 0),
       problems: problems.map(({ line, column, severity, message }) => ({
         line,
         column,

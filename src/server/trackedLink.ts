@@ -110,7 +110,14 @@ export function makeTrackedLink(baseUrl: string, given: TrackedLinkFields, key: 
   if (blank) {
     throw new TargetError(`The ${blank} must not be empty: the import would skip the click.`);
   }
-  const base = new URL(baseUrl);
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new TargetError(
+      `The tracking URL is not a URL: "${baseUrl}" (it looks like https://track.example.com/LinkTracking)`,
+    );
+  }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new TargetError(`The tracking URL must be http or https: "${baseUrl}"`);
   }

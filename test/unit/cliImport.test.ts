@@ -184,6 +184,7 @@ describe('link-tracking import and clicks (CLI)', function () {
       'broken.xml',
       trackerFileStart('A') +
         formatClick(click('2', '08:00:00')) +
+        formatClick(click('4', '08:00:00', { date: '2026-13-45' })) +
         '  <Click><ContactID>3</Click>\n' +
         ROOT_END_TAG,
     );
@@ -191,9 +192,13 @@ describe('link-tracking import and clicks (CLI)', function () {
     assert.equal(refused.code, 1);
     const output = JSON.parse(refused.stdout) as {
       added: number;
+      invalid: number;
       problems: { line: number; column: number; severity: string }[];
     };
     assert.equal(output.added, 0);
+    // The bad entry before the fault is neither counted nor listed: only the refusal is.
+    assert.equal(output.invalid, 0);
+    assert.equal(output.problems.length, 1);
     assert.equal(output.problems[0].severity, 'error');
     assert.ok(output.problems[0].line >= 3);
     assert.deepEqual(readFileSync(db), savedBefore);

@@ -13,6 +13,7 @@ import {
   makeTrackedLink,
   prepareTarget,
   signFields,
+  TargetError,
   verifyTrackedLink,
   type TrackedLinkFields,
 } from '../../src/server/trackedLink';
@@ -176,7 +177,14 @@ describe('tracked links', () => {
     });
   });
 
-  it('refuses a base URL that is not http(s) or carries a query', () => {
+  it('refuses a base URL that is not a URL, not http(s), or carries a query', () => {
+    assert.throws(
+      () => makeTrackedLink('not a url', fields, key),
+      new TargetError(
+        'The tracking URL is not a URL: "not a url" ' +
+          '(it looks like https://track.example.com/LinkTracking)',
+      ),
+    );
     assert.throws(() => makeTrackedLink('ftp://h/L', fields, key), /http or https/);
     assert.throws(() => makeTrackedLink('https://h/L?x=1', fields, key), /query/);
   });
