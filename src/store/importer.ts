@@ -248,6 +248,11 @@ async function importHashed(
       encoding: read.encoding,
     };
     result.duplicates = inserter.count - result.added;
+    if (!mark && !read.refused && inserter.count === 0 && read.invalid === 0) {
+      // Said, not refused: a tracker file the server has just started holds no clicks yet.
+      const message = 'No entries were found in this file; is it a tracker file?';
+      result.problems = [{ line: 1, column: 1, severity: 'warning', message }, ...read.problems];
+    }
     if (read.refused) {
       db.exec('ROLLBACK');
       inTransaction = false;

@@ -321,6 +321,24 @@ for (const mode of ['inline', 'reading thread'] as const) {
       assert.equal(third.added, 1);
     });
 
+    it('warns, without refusing, when a file holds no entries at all', async () => {
+      const started = tracker('Tracker_New.xml', []);
+      const other = path.join(folder, 'pom.xml');
+      writeFileSync(other, '<project><modelVersion>4.0.0</modelVersion></project>\n');
+      for (const file of [started, other]) {
+        const result = await importFile(file);
+        assert.equal(result.refused, undefined);
+        assert.deepEqual(
+          result.problems.map(({ line, severity, message }) => [line, severity, message]),
+          [[1, 'warning', 'No entries were found in this file; is it a tracker file?']],
+        );
+      }
+      // A re-import with nothing new is not such a file.
+      const file = tracker('Tracker_A.xml', clicks(0, 2));
+      await importFile(file);
+      assert.deepEqual((await importFile(file)).problems, []);
+    });
+
     it('falls back to a full read when the part read before has changed', async () => {
       const file = tracker('Tracker_A.xml', clicks(0, 30));
       await importFile(file);
