@@ -229,7 +229,9 @@ export function normaliseClickDateTime(
   const date = rounded.carryDays ? nextDay(parsedDate.date) : parsedDate.date;
   if (date.year > 9999) {
     // .NET's DateTime.MaxValue (9999-12-31T23:59:59.9999999) is one: no four-digit date holds it.
-    const message = `"${dateTrimmed}" rounds to a second after 9999-12-31 23:59:59, the last one a date can name`;
+    const message =
+      `"${dateTrimmed}" rounds to a second after 9999-12-31 23:59:59, ` +
+      'the last one a date can name';
     return { ok: false, field: 'date', message };
   }
   return { ok: true, value: { date: formatDate(date), time: rounded.time } };

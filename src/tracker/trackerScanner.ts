@@ -500,12 +500,7 @@ export class TrackerScanner {
     ) {
       const name = buf.slice(start + 2, end - 1).trimEnd();
       // saxes closes the open elements up to a matching one; a tracker file says what is wrong.
-      throw new ScanError(
-        start,
-        `End tag </${name}> does not match the start tag <${el.name}> on line ${el.start.line}`,
-        undefined,
-        name.length + 3,
-      );
+      throw mismatchedEndTag(start, name, el.name, el.start.line);
     }
     this.closeElement(el, start, end);
   }
@@ -798,12 +793,7 @@ export class TrackerScanner {
   private closeOuter(name: string, start: number): void {
     const open = this.outer.pop()!;
     if (open.name !== name) {
-      throw new ScanError(
-        start,
-        `End tag </${name}> does not match the start tag <${open.name}> on line ${open.line}`,
-        undefined,
-        name.length + 3,
-      );
+      throw mismatchedEndTag(start, name, open.name, open.line);
     }
   }
 
@@ -925,6 +915,16 @@ export class TrackerScanner {
     }
     this.markComplete(endTagEnd, span.end.line);
   }
+}
+
+/** An end tag at `index` that names another element than the one open (started on `line`). */
+function mismatchedEndTag(index: number, name: string, open: string, line: number): ScanError {
+  return new ScanError(
+    index,
+    `End tag </${name}> does not match the start tag <${open}> on line ${line}`,
+    undefined,
+    name.length + 3,
+  );
 }
 
 function doctypeError(index: number): ScanError {
